@@ -1,0 +1,75 @@
+# earmark: build, demo, check, bench.  pkg-config for every library that ships
+# a .pc file; libcsv ships none and is linked as -lcsv.
+
+PKGS        := libpq libxml-2.0 libcrypto inih
+PKG_CFLAGS  := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv
+PGBINDIR    := $(shell pg_config --bindir 2>/dev/null)
+
+CC          ?= cc
+WARN        := -Wall -Wextra -Wpedantic -Wformat=2 -Wshadow -Wstrict-prototypes \
+               -Wvla -Wwrite-strings
+CFLAGS      ?= -O2 -g
+ALL_CFLAGS   = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -I. $(PKG_CFLAGS) \
+               -DEM_PGBINDIR='"$(PGBINDIR)"' -DEM_SQLDIR='"$(CURDIR)/sql"'
+LDLIBS_ALL   = $(PKG_LIBS)
+
+LIB_SRC     := $(sort $(wildcard ledger/*.c posting/*.c reports/*.c))
+LIB_OBJ     := $(LIB_SRC:%.c=build/%.o)
+ASAN_OBJ    := $(LIB_SRC:%.c=build/asan/%.o)
+UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
+
+# Debian packages earmark needs beyond the C toolchain, PostgreSQL server,
+# libpq, libxml2, OpenSSL and libxmlsec1 that a fresh machine has.
+DEB_PKGS    := libcsv-dev libinih-dev libcmocka-dev postgresql-15-pgtap \
+               libtap-parser-sourcehandler-pgtap-perl libxml2-utils xmlsec1 pkg-config
+
+.PHONY: all deps check demo bench clean unit
+
+all: deps earmark
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+build/%.o: %.c $(wildcard */*.h) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+build/asan/%.o: %.c $(wildcard */*.h) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fsanitize=address,undefined -fno-omit-frame-pointer -c -o $@ $<
+
+earmark: build/earmark.o $(LIB_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+build/asan/earmark: build/asan/earmark.o $(ASAN_OBJ)
+	$(CC) $(ALL_CFLAGS) -fsanitize=address,undefined -o $@ $^ $(LDLIBS_ALL)
+
+build/asan/tests/%: tests/unit/%.c $(ASAN_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fsanitize=address,undefined -fno-omit-frame-pointer -o $@ $< $(ASAN_OBJ) \
+	  $(LDLIBS_ALL) $(shell pkg-config --libs cmocka)
+
+unit: deps $(UNIT_BIN)
+
+# All tests: C unit tests under ASan/UBSan, then pgTAP and end-to-end tests
+# against a throwaway PostgreSQL the harness starts and always stops.
+check: deps earmark build/asan/earmark $(UNIT_BIN)
+	@tests/run-all
+
+demo: deps earmark
+	@tests/demo.sh
+
+bench: deps earmark
+	@tests/bench/run
+
+clean:
+	rm -rf build earmark

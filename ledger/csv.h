@@ -1,0 +1,43 @@
+/*
+ * CSV files as Excel and banks write them: RFC 4180 quoting (commas,
+ * quotes and newlines inside quoted fields), UTF-8 with or without a
+ * byte-order mark, or GB18030 (what Excel on a Chinese Windows saves as
+ * "CSV").  The whole file is read and converted to UTF-8 first, then
+ * split into rows with libcsv; every row remembers the physical line it
+ * started on so a refusal can name it.
+ *
+ * Encoding: "auto" (default) takes UTF-8 when there is a BOM or the bytes
+ * are valid UTF-8, and GB18030 otherwise; "utf-8" and "gb18030" force one.
+ */
+#ifndef EM_CSV_H
+#define EM_CSV_H
+
+#include <stddef.h>
+
+struct em_error;
+
+struct em_csv_row {
+	size_t line;    /* 1-based physical line where the row starts */
+	size_t nfields; /* number of fields */
+	char **fields;  /* UTF-8, NUL terminated, owned by the table */
+};
+
+struct em_csv {
+	char *path;              /* file name as given, for messages */
+	const char *encoding;    /* "utf-8" or "gb18030": what the file was */
+	int had_bom;             /* 1 when a UTF-8 BOM was stripped */
+	size_t nrows;            /* rows including the header */
+	struct em_csv_row *rows; /* rows[0] is the header when the file has one */
+};
+
+#define EM_CSV_INIT { NULL, NULL, 0, 0, NULL }
+
+/* Reads path (or "-" for stdin).  encoding: NULL/"auto", "utf-8", "gb18030". */
+int em_csv_read_file(struct em_csv *csv, const char *path, const char *encoding,
+		     struct em_error *err);
+/* Same from memory (used by tests and fuzzers). */
+int em_csv_read_mem(struct em_csv *csv, const char *name, const char *data, size_t len,
+		    const char *encoding, struct em_error *err);
+void em_csv_release(struct em_csv *csv);
+
+#endif
