@@ -28,4 +28,15 @@ int em_db_command(PGconn *conn, const char *sql, int nparams, const char *const 
 /* Is the error a serialization failure or deadlock (worth retrying)? */
 int em_db_retryable(const struct em_error *err);
 
+
+
+/*
+ * em_db_exec for a single-statement transaction that may meet a
+ * serialization failure or deadlock under load: retried up to 6 times with
+ * bounded, jittered backoff (5 ms doubling to 160 ms), never shown to the
+ * user as a crash.  Only for statements that are safe to repeat whole.
+ */
+PGresult *em_db_exec_retry(PGconn *conn, const char *sql, int nparams,
+			   const char *const *params, ExecStatusType expect, int ncols,
+			   struct em_error *err);
 #endif

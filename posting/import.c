@@ -1,0 +1,186 @@
+/*
+ * CSV rows to JSON (see import.h).  The file format is earmark's: the
+ * header decides which field is which, so columns may come in any order
+ * and Chinese headers work as well as English ones.  Problems are kept in
+ * a list and reported together, at most EM_IMPORT_MAX_SHOWN of them, so a
+ * finance officer fixes a file in one pass, not one error per run.
+ */
+#include "posting/import.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <strings.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger/csv.h"
+#include "ledger/error.h"
+#include "ledger/json.h"
+#include "ledger/money.h"
+#include "ledger/strbuf.h"
+
+#define EM_IMPORT_MAX_SHOWN 50
+
+/* Header cell equals name, ignoring ASCII case and surrounding spaces. */
+static int header_is(const char *cell, const char *name, size_t namelen)
+{
+	while (*cell == ' ')
+		cell++;
+	size_t len = strlen(cell);
+	while (len && cell[len - 1] == ' ')
+		len--;
+	return len == namelen && strncasecmp(cell, name, namelen) == 0;
+}
+
+static int column_matches(const struct em_column *col, const char *cell)
+{
+	if (header_is(cell, col->key, strlen(col->key)))
+		return 1;
+	for (const char *a = col->aliases; a && *a;) {
+		const char *bar = strchr(a, '|');
+		size_t len = bar ? (size_t)(bar - a) : strlen(a);
+		if (header_is(cell, a, len))
+			return 1;
+		a = bar ? bar + 1 : a + len;
+	}
+	return 0;
+}
+
+static void problem(struct em_strbuf *list, size_t *count, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void problem(struct em_strbuf *list, size_t *count, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (++*count > EM_IMPORT_MAX_SHOWN)
+		return;
+	if (list->len)
+		em_strbuf_addc(list, '\n');
+	em_strbuf_adds(list, "  ");
+	va_start(ap, fmt);
+	em_strbuf_vaddf(list, fmt, ap);
+	va_end(ap);
+}
+
+int em_import_csv_json(const struct em_csv *csv, const struct em_column *cols, size_t ncols,
+		       struct em_strbuf *json, size_t *nrows, struct em_error *err)
+{
+	struct em_strbuf list = EM_STRBUF_INIT;
+	struct em_strbuf out = EM_STRBUF_INIT;
+	int *colof = NULL; /* header field index -> column index, -1 unknown */
+	size_t nproblems = 0;
+	size_t nhead;
+	int ret = EM_ERR;
+
+	*nrows = 0;
+	if (csv->nrows == 0) {
+		em_error_set(err, "file '%s' is empty", csv->path);
+		em_error_hint(err, "the first row names the columns, then one row per record");
+		goto out;
+	}
+	nhead = csv->rows[0].nfields;
+	colof = calloc(nhead ? nhead : 1, sizeof(*colof));
+	if (!colof)
+		abort();
+	for (size_t f = 0; f < nhead; f++) {
+		colof[f] = -1;
+		for (size_t c = 0; c < ncols; c++) {
+			if (!column_matches(&cols[c], csv->rows[0].fields[f]))
+				continue;
+			for (size_t g = 0; g < f; g++)
+				if (colof[g] == (int)c)
+					problem(&list, &nproblems, "line %zu: column '%s' appears twice",
+						csv->rows[0].line, cols[c].key);
+			colof[f] = (int)c;
+		}
+		if (colof[f] < 0)
+			problem(&list, &nproblems, "line %zu: unknown column '%.40s'",
+				csv->rows[0].line, csv->rows[0].fields[f]);
+	}
+	for (size_t c = 0; c < ncols; c++) {
+		int seen = 0;
+		for (size_t f = 0; f < nhead; f++)
+			seen |= colof[f] == (int)c;
+		if (cols[c].required && !seen)
+			problem(&list, &nproblems, "line %zu: column '%s' is missing",
+				csv->rows[0].line, cols[c].key);
+	}
+	if (csv->nrows < 2)
+		problem(&list, &nproblems, "the file has a header but no rows");
+
+	em_strbuf_addc(&out, '[');
+	for (size_t r = 1; r < csv->nrows; r++) {
+		const struct em_csv_row *row = &csv->rows[r];
+		char source[64];
+
+		if (row->nfields != nhead) {
+			problem(&list, &nproblems, "line %zu: %zu fields where the header has %zu",
+				row->line, row->nfields, nhead);
+			continue;
+		}
+		if (*nrows)
+			em_strbuf_addc(&out, ',');
+		em_strbuf_addc(&out, '{');
+		snprintf(source, sizeof(source), "%s:%zu", csv->path, row->line);
+		em_json_add_member(&out, 1, "source", source);
+		for (size_t f = 0; f < nhead; f++) {
+			const struct em_column *col;
+			const char *value = row->fields[f];
+
+			if (colof[f] < 0)
+				continue;
+			col = &cols[colof[f]];
+			if (col->money) {
+				struct em_error merr = EM_ERROR_INIT;
+				int64_t fen;
+				char key[64];
+
+				if (em_money_parse(value, &fen, &merr) < 0) {
+					problem(&list, &nproblems, "line %zu: %s%s%s", row->line,
+						merr.message, merr.detail ? " (" : "",
+						merr.detail ? merr.detail : "");
+					if (merr.detail)
+						em_strbuf_addc(&list, ')');
+					em_error_release(&merr);
+					continue;
+				}
+				snprintf(key, sizeof(key), "%s_fen", col->key);
+				em_json_add_int(&out, 0, key, fen);
+				continue;
+			}
+			if (col->normalise && *value) {
+				const char *why = NULL;
+				const char *norm = col->normalise(value, &why);
+				if (!norm) {
+					problem(&list, &nproblems, "line %zu: %s '%.40s': %s", row->line,
+						col->key, value, why);
+					continue;
+				}
+				value = norm;
+			}
+			em_json_add_member(&out, 0, col->key, value);
+		}
+		em_strbuf_addc(&out, '}');
+		(*nrows)++;
+	}
+	em_strbuf_addc(&out, ']');
+
+	if (nproblems) {
+		em_error_set(err, "file '%s' has %zu problem%s; nothing was imported", csv->path,
+			     nproblems, nproblems == 1 ? "" : "s");
+		if (nproblems > EM_IMPORT_MAX_SHOWN)
+			em_strbuf_addf(&list, "\n  ... and %zu more", nproblems - EM_IMPORT_MAX_SHOWN);
+		em_error_detail(err, "%s", list.buf);
+		em_error_hint(err, "fix the lines named and run the command again");
+		*nrows = 0;
+		goto out;
+	}
+	em_strbuf_add(json, out.buf, out.len);
+	ret = 0;
+out:
+	free(colof);
+	em_strbuf_release(&list);
+	em_strbuf_release(&out);
+	return ret;
+}

@@ -1,0 +1,37 @@
+/*
+ * From a CSV file to the JSON rows earmark's SQL functions take.
+ *
+ * The header row names the columns (English keys or their Chinese
+ * aliases, in any order); every data row must have as many fields as the
+ * header.  Money columns are parsed here (int64 fen, never double) and
+ * passed as integers under key "<key>_fen".  Each row object carries
+ * "source": "FILE:LINE" so that the database names the line it refuses.
+ * Every problem in the file is collected and reported at once; on any
+ * problem nothing is produced.
+ */
+#ifndef EM_IMPORT_H
+#define EM_IMPORT_H
+
+#include <stddef.h>
+
+struct em_csv;
+struct em_error;
+struct em_strbuf;
+
+struct em_column {
+	const char *key;     /* JSON key and English header */
+	const char *aliases; /* other accepted headers, '|' separated, or NULL */
+	int money;           /* parse as money into "<key>_fen" */
+	int required;        /* the header must have it */
+	/* Optional value normaliser: returns the value to store, or NULL and sets *why. */
+	const char *(*normalise)(const char *value, const char **why);
+};
+
+/*
+ * Appends a JSON array of row objects to json.  *nrows gets the number of
+ * data rows.  An empty file or one with only a header is refused.
+ */
+int em_import_csv_json(const struct em_csv *csv, const struct em_column *cols, size_t ncols,
+		       struct em_strbuf *json, size_t *nrows, struct em_error *err);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * Everything that writes: migrations, users, books, master data,
+ * vouchers and periods.  Each function takes an open connection, returns
+ * 0 or a negative code with err filled, and leaves the database unchanged
+ * on failure (one statement or one transaction per call).
+ */
+#ifndef EM_POSTING_H
+#define EM_POSTING_H
+
+#include <libpq-fe.h>
+
+struct em_error;
+struct em_strbuf;
+
+/*
+ * Bootstraps roles (sql/roles.sql) and applies the migrations in
+ * sqldir/migrations that are not yet applied, each in its own transaction
+ * as earmark_owner.  Refuses when an applied migration's file changed or
+ * vanished.  Appends one line per applied file to log.
+ */
+int em_migrate(PGconn *admin, const char *sqldir, struct em_strbuf *log, struct em_error *err);
+
+/* Creates (or extends) login role name with the group roles in roles ("clerk,reviewer"). */
+int em_user_add(PGconn *admin, const char *name, const char *roles, struct em_error *err);
+
+/* Creates a book with the chart of accounts read from accounts_csv. */
+int em_book_create(PGconn *conn, const char *code, const char *name, const char *start,
+		   const char *accounts_csv, struct em_error *err);
+
+/* Imports one kind of master data from a CSV file, all or nothing. */
+int em_master_import(PGconn *conn, const char *book, const char *kind, const char *path,
+		     const char *encoding, long *count, struct em_error *err);
+
+struct em_draft_opts {
+	const char *date;     /* YYYY-MM-DD, required */
+	const char *memo;     /* 摘要, may be NULL */
+	const char *vtype;    /* 记 (default) 收 付 转 */
+	const char *key;      /* idempotency key (D9), may be NULL */
+	const char *encoding; /* CSV encoding, NULL for auto */
+};
+
+/* Drafts a voucher from a CSV of lines; *id gets the draft's number. */
+int em_voucher_draft(PGconn *conn, const char *book, const char *path,
+		     const struct em_draft_opts *opts, long long *id, struct em_error *err);
+/*
+ * Reviews, posts, reverses or discards the voucher ref ('#12' or
+ * '记-2026-03-0001').  result gets what the database answered: the draft
+ * id for review and reverse, the voucher number for post.
+ */
+int em_voucher_review(PGconn *conn, const char *book, const char *ref, struct em_strbuf *result,
+		      struct em_error *err);
+int em_voucher_post(PGconn *conn, const char *book, const char *ref, struct em_strbuf *result,
+		    struct em_error *err);
+int em_voucher_reverse(PGconn *conn, const char *book, const char *ref, const char *date,
+		       const char *key, struct em_strbuf *result, struct em_error *err);
+int em_voucher_discard(PGconn *conn, const char *book, const char *ref, struct em_error *err);
+
+/* Closes the month YYYY-MM (D7). */
+int em_period_close(PGconn *conn, const char *book, const char *month, struct em_error *err);
+
+#endif
