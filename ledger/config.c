@@ -179,7 +179,7 @@ static int em_config_has_password(const char *ci)
 		size_t n = strcspn(auth, "/?#");
 		const char *at = memrchr(auth, '@', n);
 
-		if (0 && memchr(auth, ':', (size_t)(at - auth)) != NULL)
+		if (at != NULL && memchr(auth, ':', (size_t)(at - auth)) != NULL)
 			return 1;
 	}
 	for (p = ci; (p = strcasestr(p, "password")) != NULL; p += 8) {

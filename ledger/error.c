@@ -136,9 +136,9 @@ out:
 }
 
 /*
- * what completes "could not ...": "connect to the database", "send the
- * query"; NULL means "connect to the database".  libpq's own text, which
- * may span lines, goes into the detail.
+ * what is the whole primary message ("could not connect to the database",
+ * "lost the connection to the database"); NULL means the former.  libpq's
+ * own text, which may span lines, goes into the detail.
  */
 int em_error_from_conn(struct em_error *err, PGconn *conn, const char *what)
 {
@@ -146,7 +146,7 @@ int em_error_from_conn(struct em_error *err, PGconn *conn, const char *what)
 
 	if (err == NULL)
 		return EM_ERR;
-	em_error_set(err, "could not %s", what != NULL ? what : "connect to the database");
+	em_error_set(err, "%s", what != NULL ? what : "could not connect to the database");
 	if (conn == NULL) {
 		em_error_detail(err, "out of memory allocating the connection");
 		goto out;

@@ -38,9 +38,8 @@ void em_error_hint(struct em_error *err, const char *fmt, ...)
 /* Copies the server's message, detail, hint and SQLSTATE out of a failed result. */
 int em_error_from_result(struct em_error *err, const PGresult *res);
 /*
- * Copies a connection-level failure: message "could not <what>" (what:
- * "connect to the database", "send the query"; NULL means the former),
- * detail PQerrorMessage(conn) trimmed.
+ * Copies a connection-level failure: message what ("could not connect to
+ * the database"; NULL means that one), detail PQerrorMessage(conn) trimmed.
  */
 int em_error_from_conn(struct em_error *err, PGconn *conn, const char *what);
 void em_error_release(struct em_error *err);

@@ -177,7 +177,7 @@ static void test_error_from_libpq(void **state)
 	conn = PQconnectdb("host=/nonexistent/earmark-test port=1 connect_timeout=2");
 	assert_non_null(conn);
 	assert_int_equal(PQstatus(conn), CONNECTION_BAD);
-	assert_int_equal(em_error_from_conn(&err, conn, "connect to the ledger database"), EM_ERR);
+	assert_int_equal(em_error_from_conn(&err, conn, "could not connect to the ledger database"), EM_ERR);
 	assert_string_equal(err.message, "could not connect to the ledger database");
 	assert_non_null(err.detail);
 	assert_non_null(strstr(err.detail, "/nonexistent/earmark-test"));
