@@ -146,7 +146,9 @@ void em_table_print(const struct em_table *t, int csv, FILE *out)
 			size_t w = em_text_width(s);
 			if (t->right[c])
 				pad(width[c] - w, out);
-			fputs(s, out);
+			/* A memo's TAB or LF would break the columns: shown as a space. */
+			for (const char *p = s; *p; p++)
+				fputc((unsigned char)*p < 0x20 || *p == 0x7f ? ' ' : *p, out);
 			if (!t->right[c] && c + 1 < t->ncols)
 				pad(width[c] - w, out);
 		}

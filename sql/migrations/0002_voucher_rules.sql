@@ -477,14 +477,24 @@ BEGIN
 	       credit_fen = pb.credit_fen + EXCLUDED.credit_fen,
 	       line_count = pb.line_count + EXCLUDED.line_count;
 
-	INSERT INTO earmark.fund_cash AS fc (book_id, fund_id, bank_account_id, balance_fen)
-	SELECT v.book_id, fund_id, bank_account_id,
-	       pg_catalog.sum(CASE side WHEN 'D' THEN amount_fen ELSE -amount_fen END)
-	  FROM earmark.line
-	 WHERE book_id = v.book_id AND voucher_id = v.voucher_id AND bank_account_id IS NOT NULL
-	 GROUP BY fund_id, bank_account_id
-	ON CONFLICT (book_id, fund_id, bank_account_id) DO UPDATE
-	   SET balance_fen = fc.balance_fen + EXCLUDED.balance_fen;
+	-- UPDATE first, then INSERT what is new: INSERT ... ON CONFLICT would
+	-- test the CHECK (balance >= 0) on the bare delta before it saw the row.
+	UPDATE earmark.fund_cash fc SET balance_fen = fc.balance_fen + d.delta_fen
+	  FROM (SELECT fund_id, bank_account_id,
+	               pg_catalog.sum(CASE side WHEN 'D' THEN amount_fen ELSE -amount_fen END)::bigint AS delta_fen
+	          FROM earmark.line
+	         WHERE book_id = v.book_id AND voucher_id = v.voucher_id AND bank_account_id IS NOT NULL
+	         GROUP BY fund_id, bank_account_id) d
+	 WHERE fc.book_id = v.book_id AND fc.fund_id = d.fund_id AND fc.bank_account_id = d.bank_account_id;
+	INSERT INTO earmark.fund_cash (book_id, fund_id, bank_account_id, balance_fen)
+	SELECT v.book_id, l.fund_id, l.bank_account_id,
+	       pg_catalog.sum(CASE l.side WHEN 'D' THEN l.amount_fen ELSE -l.amount_fen END)
+	  FROM earmark.line l
+	 WHERE l.book_id = v.book_id AND l.voucher_id = v.voucher_id AND l.bank_account_id IS NOT NULL
+	   AND NOT EXISTS (SELECT 1 FROM earmark.fund_cash fc
+	                    WHERE fc.book_id = v.book_id AND fc.fund_id = l.fund_id
+	                      AND fc.bank_account_id = l.bank_account_id)
+	 GROUP BY l.fund_id, l.bank_account_id;
 END
 $$;
 

@@ -32,8 +32,10 @@ test_expect_success 'the socket directory is mode 0700' '
 	test_cmp expected actual
 '
 
-test_expect_success 'earmark db status reports the server running' '
-	"$EARMARK" db status >out 2>err &&
+# with PGHOST and friends set, earmark would talk about the configured
+# server; without them it looks at the private cluster under EARMARK_HOME
+test_expect_success 'earmark db status reports the private server running' '
+	env -u PGHOST -u PGPORT -u PGDATABASE -u PGUSER "$EARMARK" db status >out 2>err &&
 	grep -i "running" out &&
 	! grep -i -e "not running" -e "stopped" out
 '
