@@ -274,6 +274,17 @@ static int cmd_voucher_reverse(int argc, char **argv, struct em_ctx *ctx)
 	return 0;
 }
 
+static int cmd_voucher_reject(int argc, char **argv, struct em_ctx *ctx)
+{
+	(void)argc;
+	if (need_book(ctx) < 0)
+		return EM_ERR_USAGE;
+	if (need_conn(ctx, 0) < 0 || em_voucher_reject(ctx->conn, ctx->book, argv[0], &ctx->err) < 0)
+		return EM_ERR;
+	printf("sent %s back to its preparer as a draft\n", argv[0]);
+	return 0;
+}
+
 static int cmd_voucher_discard(int argc, char **argv, struct em_ctx *ctx)
 {
 	(void)argc;
@@ -381,6 +392,8 @@ static const struct em_cmd commands[] = {
 	{ "voucher reverse", cmd_voucher_reverse, 1, 1, { "date", "key", NULL },
 	  "NUMBER [--date YYYY-MM-DD] [--key KEY]",
 	  "draft the 红字 reversal of a posted voucher; prints its draft number" },
+	{ "voucher reject", cmd_voucher_reject, 1, 1, { NULL }, "#N",
+	  "send a reviewed voucher back to its preparer as a draft (reviewer or bookkeeper)" },
 	{ "voucher discard", cmd_voucher_discard, 1, 1, { NULL }, "#N", "delete one's own draft" },
 	{ "voucher show", cmd_voucher_show, 1, 1, { "format", NULL }, "#N|NUMBER [--format table|csv]",
 	  "show a voucher and its lines" },
@@ -419,6 +432,9 @@ static void print_error(const struct em_error *err)
 		fprintf(stderr, "detail: %s\n", err->detail);
 	if (err->hint && *err->hint)
 		fprintf(stderr, "hint: %s\n", err->hint);
+	else if (strcmp(err->sqlstate, "42501") == 0)
+		fprintf(stderr, "hint: this needs a role you do not have; an administrator grants it "
+				"with earmark user add NAME --role ROLE\n");
 }
 
 /*

@@ -24,10 +24,10 @@
  * log as detail when the server or its tools failed.
  */
 #include <errno.h>
-#include <stdint.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,15 +85,34 @@ struct em_pgctl_output {
 	struct em_strbuf *capture; /* NULL or a buffer that receives the output */
 };
 
-/* What a child that could not exec tells its parent through a pipe. */
-struct em_pgctl_report {
-	int stage; /* index into em_pgctl_stage */
-	int errnum; /* errno of the failed call */
+/* The steps between fork and exec that can fail, indexing em_pgctl_stage. */
+enum em_pgctl_stage_id {
+	EM_PGCTL_SETGID,
+	EM_PGCTL_INITGROUPS,
+	EM_PGCTL_SETUID,
+	EM_PGCTL_REDIRECT,
+	EM_PGCTL_CHDIR,
+	EM_PGCTL_EXEC,
 };
 
 static const char *const em_pgctl_stage[] = {
-	"setgid", "initgroups", "setuid", "open output", "chdir", "exec",
+	"setgid", "initgroups", "setuid", "redirecting output", "chdir", "exec",
 };
+
+/* What a child that could not exec tells its parent through a pipe. */
+struct em_pgctl_report {
+	int stage;  /* an enum em_pgctl_stage_id */
+	int errnum; /* errno of the failed call */
+};
+
+/* strdup that, like strbuf, aborts when memory runs out. */
+static char *em_pgctl_strdup(const char *s)
+{
+	struct em_strbuf sb = EM_STRBUF_INIT;
+
+	em_strbuf_adds(&sb, s);
+	return em_strbuf_detach(&sb, NULL);
+}
 
 static char *em_pgctl_join(const char *dir, const char *name)
 {
@@ -104,25 +123,32 @@ static char *em_pgctl_join(const char *dir, const char *name)
 }
 
 /*
- * Copies s into sb made safe to quote in a message (control characters and
- * broken UTF-8 become '?'), so text from the environment, libpq or a log
- * file cannot forge lines.  With keep_newlines, line breaks survive; trailing
+ * Copies s into sb made safe to quote in a message (tabs become spaces,
+ * other control characters and broken UTF-8 '?'), so text from the
+ * environment, libpq or a log file cannot forge lines.  With keep_newlines, line breaks survive; trailing
  * ones are dropped.  Returns sb->buf.
  */
 static const char *em_pgctl_clean(struct em_strbuf *sb, const char *s, int keep_newlines)
 {
 	struct em_strbuf line = EM_STRBUF_INIT;
 	const char *nl;
+	size_t i;
 
 	em_strbuf_reset(sb);
-	while (keep_newlines && (nl = strchr(s, '\n')) != NULL) {
+	while (*s) {
+		nl = keep_newlines ? strchr(s, '\n') : NULL;
 		em_strbuf_reset(&line);
-		em_strbuf_add(&line, s, (size_t)(nl - s));
+		em_strbuf_add(&line, s, nl ? (size_t)(nl - s) : strlen(s));
+		/* libpq indents its second line with a tab: keep it readable */
+		for (i = 0; i < line.len; i++)
+			if (line.buf[i] == '\t')
+				line.buf[i] = ' ';
 		em_strbuf_add_sanitized(sb, line.buf, SIZE_MAX);
+		if (!nl)
+			break;
 		em_strbuf_addc(sb, '\n');
 		s = nl + 1;
 	}
-	em_strbuf_add_sanitized(sb, s, SIZE_MAX);
 	while (sb->len > 0 && (sb->buf[sb->len - 1] == '\n' || sb->buf[sb->len - 1] == ' '))
 		sb->buf[--sb->len] = '\0';
 	em_strbuf_release(&line);
@@ -231,7 +257,7 @@ static int em_pgctl_open(struct em_pgctl_cluster *pc, const char *home, int crea
 			      "(pg_config --bindir)");
 		goto out;
 	}
-	pc->bindir = strdup(bindir);
+	pc->bindir = em_pgctl_strdup(bindir);
 	if (create && em_pgctl_mkdirs(home, err) < 0)
 		goto out;
 	pc->home = realpath(home, NULL);
@@ -270,7 +296,7 @@ static int em_pgctl_initialised(const struct em_pgctl_cluster *pc)
 static int em_pgctl_set_user(struct em_pgctl_cluster *pc, const struct passwd *pw)
 {
 	free(pc->user);
-	pc->user = strdup(pw->pw_name);
+	pc->user = em_pgctl_strdup(pw->pw_name);
 	pc->uid = pw->pw_uid;
 	pc->gid = pw->pw_gid;
 	return 0;
@@ -389,11 +415,11 @@ static int em_pgctl_run(const struct em_pgctl_cluster *pc, const char *const *ar
 		close(report[0]);
 		if (as_server && pc->switch_user) {
 			if (setgid(pc->gid) != 0)
-				em_pgctl_child_fail(report[1], 0);
+				em_pgctl_child_fail(report[1], EM_PGCTL_SETGID);
 			if (initgroups(pc->user, pc->gid) != 0)
-				em_pgctl_child_fail(report[1], 1);
+				em_pgctl_child_fail(report[1], EM_PGCTL_INITGROUPS);
 			if (setuid(pc->uid) != 0)
-				em_pgctl_child_fail(report[1], 2);
+				em_pgctl_child_fail(report[1], EM_PGCTL_SETUID);
 		}
 		/* opened as the child's user, so a log file belongs to the server's user */
 		if (out->path)
@@ -403,14 +429,14 @@ static int em_pgctl_run(const struct em_pgctl_cluster *pc, const char *const *ar
 		else
 			fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
 		if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
-			em_pgctl_child_fail(report[1], 3);
+			em_pgctl_child_fail(report[1], EM_PGCTL_REDIRECT);
 		fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || dup2(fd, 0) < 0)
-			em_pgctl_child_fail(report[1], 3);
+			em_pgctl_child_fail(report[1], EM_PGCTL_REDIRECT);
 		/* the caller's directory may be closed to the server's user, and
 		 * initdb and pg_ctl give up when they cannot getcwd() */
 		if (chdir("/") != 0)
-			em_pgctl_child_fail(report[1], 4);
+			em_pgctl_child_fail(report[1], EM_PGCTL_CHDIR);
 		/* the postmaster outlives us: it must not hold our pipes or files */
 #ifdef CLOSE_RANGE_CLOEXEC
 		if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
@@ -425,7 +451,7 @@ static int em_pgctl_run(const struct em_pgctl_cluster *pc, const char *const *ar
 					(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 		}
 		execve(argv[0], (char *const *)argv, (char *const *)env);
-		em_pgctl_child_fail(report[1], 5);
+		em_pgctl_child_fail(report[1], EM_PGCTL_EXEC);
 	}
 	close(report[1]);
 	report[1] = -1;
@@ -453,11 +479,14 @@ static int em_pgctl_run(const struct em_pgctl_cluster *pc, const char *const *ar
 		}
 	}
 	if (n == (ssize_t)sizeof(rep)) {
-		const char *stage = rep.stage >= 0 && rep.stage < 6 ? em_pgctl_stage[rep.stage] : "?";
+		size_t nstages = sizeof(em_pgctl_stage) / sizeof(em_pgctl_stage[0]);
+		const char *stage = rep.stage >= 0 && (size_t)rep.stage < nstages
+					    ? em_pgctl_stage[rep.stage] : "?";
 
 		em_error_set(err, "could not run '%s'", argv[0]);
 		em_error_detail(err, "%s failed: %s", stage, strerror(rep.errnum));
-		if (rep.stage == 5 && (rep.errnum == ENOENT || rep.errnum == EACCES))
+		if (rep.stage == EM_PGCTL_EXEC && (rep.errnum == ENOENT || rep.errnum == EACCES) &&
+		    strncmp(argv[0], pc->bindir, strlen(pc->bindir)) == 0)
 			em_error_hint(err, "set EARMARK_PGBIN to the directory holding initdb and "
 				      "pg_ctl (pg_config --bindir)");
 		goto out;
@@ -684,10 +713,12 @@ static int em_pgctl_searchable(const struct stat *st, uid_t uid, const gid_t *gr
 /*
  * Root only: every directory from / down to var/ must be searchable by the
  * server's user, or it cannot reach its data directory.  Judged by the mode
- * bits (ACLs are not consulted).  Home alone is opened up when it is ours
- * and closed: mktemp -d makes 0700 directories, and a private home is what
- * `EARMARK_HOME=$(mktemp -d) earmark db start` means; nothing above home is
- * ever changed, that is the administrator's business.
+ * bits (ACLs are not consulted).  Only home itself is ever changed: when it
+ * is ours and closed to the server's user, it gets group and other read and
+ * search (0700 becomes 0755), because mktemp -d makes 0700 directories and
+ * `EARMARK_HOME=$(mktemp -d) earmark db start` must work.  Nothing above
+ * home is touched: that is the administrator's business, and the error says
+ * which directory is in the way.
  */
 static int em_pgctl_check_reach(const struct em_pgctl_cluster *pc, struct em_error *err)
 {

@@ -53,6 +53,7 @@ int em_voucher_post(PGconn *conn, const char *book, const char *ref, struct em_s
 		    struct em_error *err);
 int em_voucher_reverse(PGconn *conn, const char *book, const char *ref, const char *date,
 		       const char *key, struct em_strbuf *result, struct em_error *err);
+int em_voucher_reject(PGconn *conn, const char *book, const char *ref, struct em_error *err);
 int em_voucher_discard(PGconn *conn, const char *book, const char *ref, struct em_error *err);
 
 /* Closes the month YYYY-MM (D7). */

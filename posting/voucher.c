@@ -132,6 +132,13 @@ int em_voucher_reverse(PGconn *conn, const char *book, const char *ref, const ch
 			result, err);
 }
 
+int em_voucher_reject(PGconn *conn, const char *book, const char *ref, struct em_error *err)
+{
+	const char *params[] = { book, ref };
+
+	return call_one(conn, "SELECT earmark.voucher_reject($1, $2)", 2, params, NULL, err);
+}
+
 int em_voucher_discard(PGconn *conn, const char *book, const char *ref, struct em_error *err)
 {
 	const char *params[] = { book, ref };

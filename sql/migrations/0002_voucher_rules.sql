@@ -10,6 +10,7 @@
 --   voucher BEFORE UPDATE               the state machine: draft -> reviewed
 --                                       (D6, D1, D2, D7) -> posted (D6, D7, D1,
 --                                       D2, D4, A2, D5 number, D8 chain, balances);
+--                                       reviewed -> draft (sent back);
 --                                       posted rows never change (D3)
 --   voucher BEFORE DELETE, TRUNCATE     only drafts (D3)
 --
@@ -561,6 +562,18 @@ BEGIN
 			PERFORM earmark.raise_problems(earmark.reversal_problems(OLD.book_id, OLD.voucher_id, OLD.reverses_id));
 		END IF;
 		NEW := earmark.post_into(NEW, who);
+		RETURN NEW;
+	END IF;
+
+	IF OLD.status = 'reviewed' AND NEW.status = 'draft' THEN
+		-- Sent back: a reviewer or the bookkeeper who cannot post it returns
+		-- it to its preparer, who corrects or discards it.
+		IF NOT (pg_catalog.pg_has_role(who, 'earmark_reviewer', 'USAGE')
+		        OR pg_catalog.pg_has_role(who, 'earmark_bookkeeper', 'USAGE')) THEN
+			PERFORM earmark.require_role(who, 'earmark_reviewer', 'send vouchers back');
+		END IF;
+		NEW.reviewed_by := NULL;
+		NEW.reviewed_at := NULL;
 		RETURN NEW;
 	END IF;
 

@@ -400,6 +400,22 @@ BEGIN
 END
 $$;
 
+-- Sends a reviewed voucher back to its preparer as a draft.
+CREATE FUNCTION earmark.voucher_reject(p_book text, p_ref text) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	v earmark.voucher := earmark.voucher_find(earmark.book_of(p_book), p_ref);
+BEGIN
+	IF v.status <> 'reviewed' THEN
+		RAISE EXCEPTION 'voucher % is %; only a reviewed voucher can be sent back', p_ref, v.status
+			USING ERRCODE = 'EMS01';
+	END IF;
+	UPDATE earmark.voucher SET status = 'draft'
+	 WHERE book_id = v.book_id AND voucher_id = v.voucher_id;
+	RETURN v.voucher_id;
+END
+$$;
+
 -- Removes one's own draft.
 CREATE FUNCTION earmark.voucher_discard(p_book text, p_ref text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$

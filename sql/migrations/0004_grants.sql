@@ -32,6 +32,7 @@ GRANT EXECUTE ON FUNCTION earmark.voucher_draft(text, date, text, text, text, js
 	earmark.voucher_reverse(text, text, date, text), earmark.voucher_discard(text, text)
 	TO earmark_clerk;
 GRANT EXECUTE ON FUNCTION earmark.voucher_review(text, text) TO earmark_reviewer;
+GRANT EXECUTE ON FUNCTION earmark.voucher_reject(text, text) TO earmark_reviewer, earmark_bookkeeper;
 GRANT EXECUTE ON FUNCTION earmark.voucher_post(text, text) TO earmark_bookkeeper;
 GRANT EXECUTE ON FUNCTION earmark.book_create(text, text, date, jsonb),
 	earmark.master_import(text, text, jsonb), earmark.period_close(text, date)
