@@ -1,4 +1,4 @@
-# earmark: build, demo, check, bench.  pkg-config for every library that ships
+# earmark: build, demo, check.  pkg-config for every library that ships
 # a .pc file; libcsv ships none and is linked as -lcsv.
 
 PKGS        := libpq libxml-2.0 libcrypto inih
@@ -25,7 +25,7 @@ UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 DEB_PKGS    := libcsv-dev libinih-dev libcmocka-dev postgresql-15-pgtap \
                libtap-parser-sourcehandler-pgtap-perl libxml2-utils xmlsec1 pkg-config
 
-.PHONY: all deps check demo bench clean unit
+.PHONY: all deps check demo clean unit
 
 all: deps earmark
 
@@ -67,9 +67,6 @@ check: deps earmark build/asan/earmark $(UNIT_BIN)
 
 demo: deps earmark
 	@tests/demo.sh
-
-bench: deps earmark
-	@tests/bench/run
 
 clean:
 	rm -rf build earmark
