@@ -1,0 +1,271 @@
+-- D7 (DESIGN section 4): no voucher dated after today, none before its
+-- book began, and no posting into a closed period.
+--
+-- The dates are checked when a draft is made, again at review, and again
+-- at posting under the chain-head lock, so a voucher drafted and reviewed
+-- while its month was open is still refused once an administrator has
+-- closed the month.  Reversals are dated by the same rules.
+\set ON_ERROR_STOP 1
+SET client_min_messages = warning;
+BEGIN;
+SELECT plan(27);
+
+-- People: one LOGIN role per person, created inside the transaction so the
+-- ROLLBACK removes them, and named after this file because roles are
+-- cluster-wide and files may run side by side in one cluster.
+CREATE ROLE t_d7_admin LOGIN;
+GRANT earmark_admin TO t_d7_admin;
+CREATE ROLE t_d7_clerk LOGIN;
+GRANT earmark_clerk TO t_d7_clerk;
+CREATE ROLE t_d7_clerk2 LOGIN;
+GRANT earmark_clerk TO t_d7_clerk2;
+CREATE ROLE t_d7_rev LOGIN;
+GRANT earmark_reviewer TO t_d7_rev;
+CREATE ROLE t_d7_bk LOGIN;
+GRANT earmark_bookkeeper TO t_d7_bk;
+
+-- Everything the ledger holds as one value: counts for whoever reads a
+-- failure, a digest of every row for the rest.  A refusal leaves it as it was.
+CREATE FUNCTION pg_temp.state() RETURNS text
+LANGUAGE sql STABLE AS $$
+	SELECT format('vouchers=%s lines=%s posted=%s balances=%s cash=%s numbers=%s chain=%s digest=%s',
+		(SELECT count(*) FROM earmark.voucher),
+		(SELECT count(*) FROM earmark.line),
+		(SELECT count(*) FROM earmark.voucher WHERE status = 'posted'),
+		(SELECT count(*) FROM earmark.period_balance),
+		(SELECT count(*) FROM earmark.fund_cash),
+		(SELECT COALESCE(sum(last_number), 0) FROM earmark.voucher_counter),
+		(SELECT string_agg(book_id || ':' || seq, ',' ORDER BY book_id) FROM earmark.chain_head),
+		md5(concat_ws('|',
+			(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.book t),
+			(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.account t),
+			(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.use_category t),
+			(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.dedicated_account t),
+			(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.fund t),
+			(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.village t),
+			(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.household t),
+			(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.project t),
+			(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.period t),
+			(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.voucher t),
+			(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.line t),
+			(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.period_balance t),
+			(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.fund_cash t),
+			(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.voucher_counter t),
+			(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.chain_head t))))
+$$;
+
+-- One line as earmark.voucher_draft takes it.
+CREATE FUNCTION pg_temp.ln(account text, side text, amount bigint, fund text,
+                           bank text DEFAULT NULL, more jsonb DEFAULT '{}')
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT jsonb_strip_nulls(jsonb_build_object('account', account, 'side', side,
+		'amount_fen', amount, 'fund', fund, 'bank_account', bank)) || more
+$$;
+
+-- The error sql raises, as 'SQLSTATE: message' with the detail on the next
+-- line, or 'no error': for the parts of a refusal throws_ok does not see.
+CREATE FUNCTION pg_temp.error_of(sql text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+	st text;
+	msg text;
+	det text;
+BEGIN
+	EXECUTE sql;
+	RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
+	RETURN st || ': ' || msg || E'\n' || COALESCE(det, '');
+END
+$$;
+
+-- Runs sql; should it succeed, raises 'accepted' (SQLSTATE TSTOK), which
+-- undoes it: a throws_ok around it then fails without leaving the change
+-- behind for the tests after it.
+CREATE FUNCTION pg_temp.undone(sql text) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+	EXECUTE sql;
+	RAISE EXCEPTION 'accepted: %', sql USING ERRCODE = 'TSTOK';
+END
+$$;
+
+-- A voucher drafted, reviewed and posted, each step by its own person (SET
+-- ROLE, which earmark.actor() reads); returns its number.
+CREATE FUNCTION pg_temp.post(book text, d date, lines jsonb, memo text DEFAULT '',
+                             vtype text DEFAULT '记', clerk text DEFAULT 't_d7_clerk',
+                             rev text DEFAULT 't_d7_rev', bk text DEFAULT 't_d7_bk')
+RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+	was text := current_setting('role');
+	v bigint;
+	num text;
+BEGIN
+	PERFORM set_config('role', clerk, false);
+	v := earmark.voucher_draft(book, d, vtype, memo, NULL, lines);
+	PERFORM set_config('role', rev, false);
+	PERFORM earmark.voucher_review(book, '#' || v);
+	PERFORM set_config('role', bk, false);
+	num := earmark.voucher_post(book, '#' || v);
+	PERFORM set_config('role', was, false);
+	RETURN num;
+END
+$$;
+
+-- The book: 2026 from January, two dedicated accounts; F1 and F2 share the
+-- first (A2 keeps their cash apart), F3 has the second.
+SET ROLE t_d7_admin;
+SELECT earmark.book_create('B1', '测试县专项资金', '2026-01-01', $$[
+	{"code": "1002", "name": "银行存款", "kind": "asset", "normal_side": "D", "is_bank": true},
+	{"code": "1218", "name": "其他应收款", "kind": "asset", "normal_side": "D"},
+	{"code": "2302", "name": "应付账款", "kind": "liability", "normal_side": "C"},
+	{"code": "2303", "name": "应付政府补贴款", "kind": "liability", "normal_side": "C"},
+	{"code": "2307", "name": "其他应付款", "kind": "liability", "normal_side": "C"},
+	{"code": "4001", "name": "财政拨款收入", "kind": "revenue", "normal_side": "C"},
+	{"code": "5001", "name": "业务活动费用", "kind": "expense", "normal_side": "D"}
+]$$) AS book_id \gset
+SELECT earmark.master_import('B1', 'bank_account', $$[
+	{"account_no": "622800000001", "bank_name": "农业银行县支行", "cnaps": "103100000001", "source": "bank_accounts.csv:2"},
+	{"account_no": "622800000002", "bank_name": "县农村信用社", "cnaps": "402100000002", "source": "bank_accounts.csv:3"}
+]$$) AS imported \gset
+SELECT earmark.master_import('B1', 'fund', $$[
+	{"code": "F1", "name": "中央衔接资金", "level": "central", "year": 2026, "amount_fen": 500000000, "bank_account": "622800000001", "source": "funds.csv:2"},
+	{"code": "F2", "name": "省级衔接资金", "level": "province", "year": 2026, "amount_fen": 300000000, "bank_account": "622800000001", "source": "funds.csv:3"},
+	{"code": "F3", "name": "县级配套资金", "level": "county", "year": 2026, "amount_fen": 100000000, "bank_account": "622800000002", "source": "funds.csv:4"}
+]$$) AS imported \gset
+SELECT earmark.master_import('B1', 'category', $$[
+	{"code": "JC", "name": "基础设施", "source": "categories.csv:2"}
+]$$) AS imported \gset
+SELECT earmark.master_import('B1', 'village', $$[
+	{"code": "610826101201", "name": "东沟村", "township": "城关镇", "source": "villages.csv:2"}
+]$$) AS imported \gset
+SELECT earmark.master_import('B1', 'household', $$[
+	{"code": "H0001", "village": "610826101201", "head_name": "张三", "source": "households.csv:2"}
+]$$) AS imported \gset
+SELECT earmark.master_import('B1', 'project', $$[
+	{"code": "P2026-001", "name": "东沟村道路硬化", "category": "JC", "source": "projects.csv:2"}
+]$$) AS imported \gset
+RESET ROLE;
+
+SELECT pg_temp.post('B1', '2026-01-05',
+	jsonb_build_array(pg_temp.ln('1002', 'D', 100000, 'F1', '622800000001'), pg_temp.ln('4001', 'C', 100000, 'F1')),
+	'January receipt') AS jan \gset
+SELECT pg_temp.state() AS s0 \gset
+
+-- The future and the time before the book ------------------------------------
+
+SET ROLE t_d7_clerk;
+SELECT throws_ok(format($$SELECT earmark.voucher_draft('B1', %L, '记', 'tomorrow', NULL,
+		jsonb_build_array(pg_temp.ln('5001', 'D', 100, 'F1'), pg_temp.ln('2302', 'C', 100, 'F1')))$$, CURRENT_DATE + 1),
+	'EMD07', format('voucher date %s is in the future (D7)', CURRENT_DATE + 1),
+	'D7: a voucher dated tomorrow is refused');
+SELECT throws_ok($$SELECT earmark.voucher_draft('B1', '2025-12-31', '记', 'last year', NULL,
+		jsonb_build_array(pg_temp.ln('5001', 'D', 100, 'F1'), pg_temp.ln('2302', 'C', 100, 'F1')))$$,
+	'EMD07', 'voucher date 2025-12-31 is before the book began (D7)',
+	'D7: a voucher dated before the book began is refused');
+RESET ROLE;
+SELECT is(pg_temp.state(), :'s0', 'D7: the refused drafts left nothing behind');
+SET ROLE t_d7_clerk;
+SELECT lives_ok(format($$SELECT earmark.voucher_draft('B1', %L, '记', 'today', 'today',
+		jsonb_build_array(pg_temp.ln('5001', 'D', 100, 'F1'), pg_temp.ln('2302', 'C', 100, 'F1')))$$, CURRENT_DATE),
+	'D7: a voucher dated today is accepted');
+SELECT lives_ok($$SELECT earmark.voucher_draft('B1', '2026-01-01', '记', 'first day', NULL,
+		jsonb_build_array(pg_temp.ln('5001', 'D', 100, 'F1'), pg_temp.ln('2302', 'C', 100, 'F1')))$$,
+	'D7: a voucher dated the book''s first day is accepted');
+RESET ROLE;
+SELECT voucher_id AS today FROM earmark.voucher WHERE idem_key = 'today' \gset
+SELECT is(pg_temp.post('B1', CURRENT_DATE,
+		jsonb_build_array(pg_temp.ln('5001', 'D', 100, 'F1'), pg_temp.ln('2302', 'C', 100, 'F1')))
+		LIKE '记-' || to_char(CURRENT_DATE, 'YYYY-MM') || '-%', true,
+	'D7: a voucher dated today posts');
+-- a future draft written straight into the table does not get past review
+INSERT INTO earmark.voucher (book_id, voucher_date, memo) VALUES (:book_id, CURRENT_DATE + 1, 'direct, tomorrow')
+RETURNING voucher_id AS fut \gset
+INSERT INTO earmark.line (book_id, voucher_id, line_no, account_id, side, amount_fen, fund_id)
+SELECT :book_id, :fut, x.no, a.account_id, x.side, 100, f.fund_id
+  FROM (VALUES (1, '5001', 'D'), (2, '2302', 'C')) x(no, code, side)
+  JOIN earmark.account a ON a.book_id = :book_id AND a.code = x.code
+  JOIN earmark.fund f ON f.book_id = :book_id AND f.code = 'F1';
+SELECT pg_temp.state() AS s1 \gset
+SET ROLE t_d7_rev;
+SELECT throws_ok(format($$SELECT earmark.voucher_review('B1', '#%s')$$, :fut),
+	'EMD07', format('voucher date %s is in the future (D7)', CURRENT_DATE + 1),
+	'D7 backstop: a future-dated draft written past voucher_draft is refused at review');
+RESET ROLE;
+SELECT is(pg_temp.state(), :'s1', 'D7: the refused review changed nothing');
+SET ROLE t_d7_admin;
+SELECT throws_ok(format($$SELECT earmark.book_create('B9', 'future', %L, '[{"code": "5001", "name": "x", "kind": "expense", "normal_side": "D"}]')$$, CURRENT_DATE + 1),
+	'EMD07', format('book start %s is in the future (D7)', CURRENT_DATE + 1),
+	'D7: a book cannot start in the future');
+RESET ROLE;
+SELECT is(pg_temp.state(), :'s1', 'D7: the refused book left nothing behind');
+
+-- Closed periods ------------------------------------------------------------
+
+-- Prepared and reviewed in an open March; a draft in April; then both months close.
+SET ROLE t_d7_clerk;
+SELECT earmark.voucher_draft('B1', '2026-03-10', '记', 'reviewed before the close', NULL,
+	jsonb_build_array(pg_temp.ln('5001', 'D', 700, 'F1'), pg_temp.ln('2302', 'C', 700, 'F1'))) AS mar \gset
+SELECT earmark.voucher_draft('B1', '2026-04-10', '记', 'drafted before the close', NULL,
+	jsonb_build_array(pg_temp.ln('5001', 'D', 800, 'F1'), pg_temp.ln('2302', 'C', 800, 'F1'))) AS apr \gset
+SET ROLE t_d7_rev;
+SELECT earmark.voucher_review('B1', '#' || :mar) AS reviewed \gset
+SET ROLE t_d7_clerk;
+SELECT throws_ok($$SELECT earmark.period_close('B1', '2026-03-01')$$, '42501', NULL,
+	'D7: a clerk cannot close a period');
+SET ROLE earmark_admin;
+SELECT throws_ok($$SELECT earmark.period_close('B1', '2026-03-01')$$,
+	'EMD06', 'role ''earmark_admin'' is a group role, not a person (D6)',
+	'D7: a group role cannot close a period');
+SET ROLE t_d7_admin;
+SELECT lives_ok($$SELECT earmark.period_close('B1', '2026-02-15')$$, 'D7: the administrator closes February (any day names its month)');
+SELECT lives_ok($$SELECT earmark.period_close('B1', '2026-03-01')$$, 'D7: and March');
+SELECT lives_ok($$SELECT earmark.period_close('B1', '2026-04-30')$$, 'D7: and April');
+SELECT lives_ok($$SELECT earmark.period_close('B1', '2026-04-01')$$, 'D7: closing a closed month again is harmless');
+RESET ROLE;
+SELECT is((SELECT string_agg(month || ' ' || closed_by, ', ' ORDER BY month) FROM earmark.period WHERE closed_at IS NOT NULL),
+	'2026-02-01 t_d7_admin, 2026-03-01 t_d7_admin, 2026-04-01 t_d7_admin',
+	'D7: three months are closed, by the administrator');
+SELECT pg_temp.state() AS s2 \gset
+
+SET ROLE t_d7_clerk;
+SELECT throws_ok($$SELECT earmark.voucher_draft('B1', '2026-02-15', '记', 'into February', NULL,
+		jsonb_build_array(pg_temp.ln('5001', 'D', 100, 'F1'), pg_temp.ln('2302', 'C', 100, 'F1')))$$,
+	'EMD07', 'period 2026-02 is closed (D7)',
+	'D7: a draft dated in a closed period is refused');
+SELECT throws_ok($$SELECT earmark.voucher_reverse('B1', '记-2026-01-0001', '2026-03-31', NULL)$$,
+	'EMD07', 'period 2026-03 is closed (D7)',
+	'D7: a reversal dated in a closed period is refused');
+SET ROLE t_d7_rev;
+SELECT throws_ok(format($$SELECT earmark.voucher_review('B1', '#%s')$$, :apr),
+	'EMD07', 'period 2026-04 is closed (D7)',
+	'D7: a draft of a month closed since cannot be reviewed');
+SET ROLE t_d7_bk;
+SELECT throws_ok(format($$SELECT earmark.voucher_post('B1', '#%s')$$, :mar),
+	'EMD07', 'period 2026-03 is closed (D7)',
+	'D7: a voucher reviewed before its month closed cannot be posted after');
+RESET ROLE;
+SELECT is(pg_temp.state(), :'s2', 'D7: the refusals in closed periods changed nothing');
+SELECT is((SELECT status || ' ' || COALESCE(number_text, 'unnumbered') FROM earmark.voucher WHERE voucher_id = :mar),
+	'reviewed unnumbered', 'D7: the refused voucher stays reviewed and unnumbered');
+
+-- Open months still work, before and after the closed ones.
+SELECT is(pg_temp.post('B1', '2026-05-04',
+		jsonb_build_array(pg_temp.ln('5001', 'D', 100, 'F1'), pg_temp.ln('2302', 'C', 100, 'F1'))),
+	'记-2026-05-0001', 'D7: a voucher in an open month after the closed ones posts');
+SELECT is(pg_temp.post('B1', '2026-01-20',
+		jsonb_build_array(pg_temp.ln('5001', 'D', 100, 'F1'), pg_temp.ln('2302', 'C', 100, 'F1'))),
+	'记-2026-01-0002', 'D7: January, never closed, is open');
+SET ROLE t_d7_clerk;
+SELECT lives_ok($$SELECT earmark.voucher_reverse('B1', '记-2026-01-0001', '2026-05-05', NULL)$$,
+	'D7: a reversal dated in an open month is accepted');
+RESET ROLE;
+SELECT is((SELECT count(*)::int FROM earmark.voucher v JOIN earmark.period p
+             ON p.book_id = v.book_id AND p.month = date_trunc('month', v.voucher_date) AND p.closed_at IS NOT NULL
+            WHERE v.status = 'posted'), 0,
+	'D7: no posted voucher is dated in a closed month');
+
+SELECT * FROM finish();
+ROLLBACK;
