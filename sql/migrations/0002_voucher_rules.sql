@@ -6,7 +6,7 @@
 -- on voucher and line, so they hold for every path that writes, the
 -- owner's own psql session included:
 --
---   line BEFORE INSERT/UPDATE/DELETE   only on drafts (D3); A1; D4 signs
+--   line BEFORE INSERT/UPDATE/DELETE   only on drafts, by their preparer (D3); A1; D4 signs
 --   voucher BEFORE UPDATE               the state machine: draft -> reviewed
 --                                       (D6, D1, D2, D7) -> posted (D6, D7, D1,
 --                                       D2, D4, A2, D5 number, D8 chain, balances);
@@ -360,6 +360,10 @@ BEGIN
 			USING ERRCODE = 'EMD03',
 			      HINT = 'posted vouchers are append-only; correct one with earmark voucher reverse';
 	END IF;
+	IF earmark.actor() <> v.prepared_by THEN
+		RAISE EXCEPTION 'draft #% belongs to ''%'' (D3)', v.voucher_id, v.prepared_by
+			USING ERRCODE = 'EMD03', DETAIL = 'drafts may be changed by their preparer only';
+	END IF;
 	IF TG_OP = 'DELETE' THEN
 		RETURN OLD;
 	END IF;
@@ -549,6 +553,9 @@ BEGIN
 	END IF;
 
 	IF OLD.status = 'reviewed' AND NEW.status = 'posted' THEN
+		IF (NEW.reviewed_by, NEW.reviewed_at) IS DISTINCT FROM (OLD.reviewed_by, OLD.reviewed_at) THEN
+			RAISE EXCEPTION 'voucher % cannot change its reviewer (D3)', label USING ERRCODE = 'EMD03';
+		END IF;
 		PERFORM earmark.require_role(who, 'earmark_bookkeeper', 'post vouchers');
 		IF who = OLD.prepared_by OR who = OLD.reviewed_by THEN
 			RAISE EXCEPTION 'you % voucher %; someone else must post it (D6)',

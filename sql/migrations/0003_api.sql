@@ -42,6 +42,7 @@ CREATE FUNCTION earmark.constraint_text(con text) RETURNS text
 LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 	SELECT CASE con
 	WHEN 'use_category_book_id_code_key' THEN 'the code is already in use'
+	WHEN 'use_category_name_check' THEN 'name is empty'
 	WHEN 'use_category_code_check' THEN 'code: 1 to 32 letters, digits, ''_'', ''.'' or ''-'''
 	WHEN 'dedicated_account_book_id_account_no_key' THEN 'the account number is already registered'
 	WHEN 'dedicated_account_account_no_check' THEN 'account_no: 6 to 34 digits or letters'
@@ -80,13 +81,14 @@ DECLARE
 	det text;
 	con text;
 	ref integer;
+	i bigint;
 BEGIN
 	PERFORM earmark.require_role(who, 'earmark_admin', 'import master data');
 	IF p_kind NOT IN ('category', 'bank_account', 'fund', 'village', 'household', 'project') THEN
 		RAISE EXCEPTION 'unknown kind of master data ''%''', p_kind USING ERRCODE = 'EMI01',
 			HINT = 'one of: category, bank_account, fund, village, household, project';
 	END IF;
-	FOR r IN SELECT x FROM pg_catalog.jsonb_array_elements(p_rows) x LOOP
+	FOR r, i IN SELECT x, ord FROM pg_catalog.jsonb_array_elements(p_rows) WITH ORDINALITY AS e(x, ord) LOOP
 		BEGIN
 			CASE p_kind
 			WHEN 'category' THEN
@@ -142,7 +144,7 @@ BEGIN
 				det := NULL;
 			END IF;
 			probs := probs || ROW('EMI01',
-				pg_catalog.format('%s: %s', COALESCE(r->>'source', 'row ' || (n + 1)), msg),
+				pg_catalog.format('%s: %s', COALESCE(r->>'source', 'row ' || i), msg),
 				NULLIF(det, ''), NULL)::earmark.problem;
 		END;
 	END LOOP;

@@ -8,7 +8,8 @@
 
 REVOKE ALL ON ALL TABLES IN SCHEMA earmark FROM PUBLIC;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA earmark FROM PUBLIC;
-ALTER DEFAULT PRIVILEGES FOR ROLE earmark_owner IN SCHEMA earmark REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+-- Not IN SCHEMA: per-schema defaults only add to the global ones, which grant EXECUTE to PUBLIC.
+ALTER DEFAULT PRIVILEGES FOR ROLE earmark_owner REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
 
 GRANT USAGE ON SCHEMA earmark TO earmark_clerk, earmark_reviewer, earmark_bookkeeper,
 	earmark_cashier, earmark_admin, earmark_auditor, earmark_public;

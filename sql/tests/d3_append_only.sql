@@ -7,7 +7,8 @@
 -- superuser cannot change, delete or truncate a posted or reviewed voucher
 -- or its lines, nor add a line to one (EMD03).  A draft is changed or
 -- discarded by its preparer only, through the API (voucher_discard) or,
--- for a privileged session, straight in the tables.
+-- for a privileged session, straight in the tables, lines included.  A
+-- reviewed voucher sent back (voucher_reject) is its preparer's draft again.
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;
 BEGIN;

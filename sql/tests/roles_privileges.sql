@@ -9,7 +9,7 @@
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;
 BEGIN;
-SELECT plan(34);
+SELECT plan(35);
 
 -- People: one LOGIN role per person, created inside the transaction so the
 -- ROLLBACK removes them, and named after this file because roles are
@@ -153,6 +153,7 @@ RESET ROLE;
 SELECT pg_temp.post('B1', '2026-03-02',
 	jsonb_build_array(pg_temp.ln('1002', 'D', 100000, 'F1', '622800000001'), pg_temp.ln('4001', 'C', 100000, 'F1')),
 	'receipt') AS num \gset
+SELECT pg_temp.state() AS s0 \gset
 
 CREATE TEMP VIEW app_role AS
 SELECT unnest(ARRAY['earmark_clerk', 'earmark_reviewer', 'earmark_bookkeeper', 'earmark_cashier',
@@ -285,6 +286,8 @@ SET ROLE t_roles_admin;
 SELECT throws_ok($$SELECT earmark.voucher_draft('B1', '2026-03-03', '记', '', NULL, '[]')$$, '42501', NULL,
 	'roles: an administrator is no clerk');
 RESET ROLE;
+
+SELECT is(pg_temp.state(), :'s0', 'roles: the refused calls changed nothing');
 
 -- What the owner adds later is not executable by PUBLIC either (default privileges).
 SET ROLE earmark_owner;
