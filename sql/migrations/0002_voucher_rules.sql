@@ -418,16 +418,23 @@ DECLARE
 	head earmark.chain_head;
 	r record;
 	n integer;
+	later_fen bigint;
+	low_fen bigint;
+	low_day date;
 BEGIN
 	SELECT * INTO head FROM earmark.chain_head WHERE book_id = v.book_id FOR UPDATE;
 
 	-- D7 again under the lock, so that a period closing now is seen.
 	PERFORM earmark.raise_problems(ARRAY[earmark.date_problem(v.book_id, v.voucher_date)]);
 
-	-- A2: no fund's cash in its dedicated account below zero.
+	-- A2: no fund's cash in its dedicated account below zero, on any day.
+	-- For each fund this voucher takes cash from, the day-end balance is
+	-- followed from the voucher's date on: the balance before that day, this
+	-- voucher, and the posted movements of each day.  Only lines dated on or
+	-- after the voucher are read; the balance before comes from fund_cash.
 	FOR r IN
-		SELECT f.code AS fund, da.account_no,
-		       COALESCE(fc.balance_fen, 0)::bigint AS before_fen, d.delta_fen
+		SELECT f.code AS fund, da.account_no, d.fund_id, d.bank_account_id, d.delta_fen,
+		       COALESCE(fc.balance_fen, 0)::bigint AS total_fen
 		  FROM (SELECT fund_id, bank_account_id,
 		               pg_catalog.sum(CASE side WHEN 'D' THEN amount_fen ELSE -amount_fen END)::bigint AS delta_fen
 		          FROM earmark.line
@@ -438,16 +445,38 @@ BEGIN
 		    ON da.book_id = v.book_id AND da.bank_account_id = d.bank_account_id
 		  LEFT JOIN earmark.fund_cash fc
 		    ON fc.book_id = v.book_id AND fc.fund_id = d.fund_id AND fc.bank_account_id = d.bank_account_id
-		 WHERE COALESCE(fc.balance_fen, 0) + d.delta_fen < 0
+		 WHERE d.delta_fen < 0
 		 ORDER BY f.code
-		 LIMIT 1
 	LOOP
-		RAISE EXCEPTION 'fund ''%'' would overdraw its dedicated account ''%'' (A2)', r.fund, r.account_no
-			USING ERRCODE = 'EMA02',
-			      DETAIL = pg_catalog.format('balance %s, this voucher %s, result %s',
-			                                 earmark.fmt_fen(r.before_fen), earmark.fmt_fen(r.delta_fen),
-			                                 earmark.fmt_fen(r.before_fen + r.delta_fen)),
-			      HINT = 'a fund pays only from money it has received into its own account';
+		SELECT COALESCE(pg_catalog.sum(x.amt), 0)::bigint INTO later_fen
+		  FROM (SELECT CASE l.side WHEN 'D' THEN l.amount_fen ELSE -l.amount_fen END AS amt
+		          FROM earmark.voucher o
+		          JOIN earmark.line l ON l.book_id = o.book_id AND l.voucher_id = o.voucher_id
+		         WHERE o.book_id = v.book_id AND o.status = 'posted' AND o.voucher_date >= v.voucher_date
+		           AND l.fund_id = r.fund_id AND l.bank_account_id = r.bank_account_id) x;
+		-- The balance at the end of each day from the voucher's date on.
+		SELECT y.dt, r.total_fen - later_fen + r.delta_fen + y.run INTO low_day, low_fen
+		  FROM (SELECT x.dt, pg_catalog.sum(x.amt) OVER (ORDER BY x.dt)::bigint AS run
+		          FROM (SELECT z.dt, pg_catalog.sum(z.amt) AS amt
+		                  FROM (SELECT o.voucher_date AS dt,
+		                               CASE l.side WHEN 'D' THEN l.amount_fen ELSE -l.amount_fen END AS amt
+		                          FROM earmark.voucher o
+		                          JOIN earmark.line l ON l.book_id = o.book_id AND l.voucher_id = o.voucher_id
+		                         WHERE o.book_id = v.book_id AND o.status = 'posted'
+		                           AND o.voucher_date >= v.voucher_date
+		                           AND l.fund_id = r.fund_id AND l.bank_account_id = r.bank_account_id
+		                        UNION ALL
+		                        SELECT v.voucher_date, 0) z
+		                 GROUP BY z.dt) x) y
+		 ORDER BY 2, 1 LIMIT 1;
+		IF low_fen < 0 THEN
+			RAISE EXCEPTION 'fund ''%'' would overdraw its dedicated account ''%'' (A2)', r.fund, r.account_no
+				USING ERRCODE = 'EMA02',
+				      DETAIL = pg_catalog.format('balance before %s: %s, this voucher %s, lowest balance %s on %s',
+				                                 v.voucher_date, earmark.fmt_fen(r.total_fen - later_fen),
+				                                 earmark.fmt_fen(r.delta_fen), earmark.fmt_fen(low_fen), low_day),
+				      HINT = 'a fund pays only from money it has received into its own account, on or before the payment''s date';
+		END IF;
 	END LOOP;
 
 	-- D5: the next number of this book, type and month; the counter row lock

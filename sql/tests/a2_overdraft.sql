@@ -10,7 +10,7 @@
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;
 BEGIN;
-SELECT plan(22);
+SELECT plan(24);
 
 -- People: one LOGIN role per person, created inside the transaction so the
 -- ROLLBACK removes them, and named after this file because roles are
@@ -193,8 +193,8 @@ SELECT throws_ok(format($$SELECT earmark.voucher_post('B1', '#%s')$$, :over),
 	'EMA02', 'fund ''F1'' would overdraw its dedicated account ''622800000001'' (A2)',
 	'A2: F1 cannot pay beyond its own cash, though the account holds F2''s money');
 SELECT matches(pg_temp.error_of(format($$SELECT earmark.voucher_post('B1', '#%s')$$, :over)),
-	'balance 1,000\.00, this voucher -2,000\.00, result -1,000\.00',
-	'A2: the refusal gives the balance, the payment and the result');
+	'balance before 2026-03-10: 1,000\.00, this voucher -2,000\.00, lowest balance -1,000\.00 on 2026-03-10',
+	'A2: the refusal gives the balance before, the payment and the lowest balance');
 RESET ROLE;
 SELECT is(pg_temp.state(), :'s0', 'A2: the refused payment changed nothing, took no number');
 
@@ -282,11 +282,21 @@ SELECT pg_temp.post('B1', '2026-04-20',
 	jsonb_build_array(pg_temp.ln('1002', 'D', 5000, 'F3', '622800000002'), pg_temp.ln('4001', 'C', 5000, 'F3')),
 	'F3 receives 50.00 on 20 April') AS f3_in \gset
 SELECT pg_temp.payment(pg_temp.pay('F3', 5000), '2026-04-10') AS early \gset
-SELECT todo('A2 is checked against the balance at posting, not at the voucher''s date', 1);
 SET ROLE t_a2_bk;
 SELECT throws_ok(format('SELECT pg_temp.undone(%L)', format($$SELECT earmark.voucher_post('B1', '#%s')$$, :early)),
 	'EMA02', NULL,
 	'A2: a payment dated before the fund received the money is refused');
+RESET ROLE;
+SELECT pg_temp.payment(pg_temp.pay('F3', 5000), '2026-04-20') AS same_day \gset
+SET ROLE t_a2_bk;
+SELECT lives_ok(format($$SELECT earmark.voucher_post('B1', '#%s')$$, :same_day),
+	'A2: the same payment dated the day the money arrived passes');
+RESET ROLE;
+SELECT pg_temp.payment(pg_temp.pay('F3', 1), '2026-04-19') AS before_gone \gset
+SET ROLE t_a2_bk;
+SELECT throws_ok(format('SELECT pg_temp.undone(%L)', format($$SELECT earmark.voucher_post('B1', '#%s')$$, :before_gone)),
+	'EMA02', NULL,
+	'A2: a back-dated payment that would leave a later day negative is refused');
 RESET ROLE;
 
 SELECT * FROM finish();
