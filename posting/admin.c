@@ -103,6 +103,26 @@ int em_user_add(PGconn *admin, const char *name, const char *roles, struct em_er
 		}
 		PQclear(res);
 	}
+	{
+		/* D6 across calls: the roles already held count too. */
+		const char *params[] = { name };
+		PGresult *res = em_db_exec(admin,
+					   "SELECT pg_catalog.pg_has_role($1, 'earmark_cashier', 'MEMBER') "
+					   "   AND pg_catalog.pg_has_role($1, 'earmark_reviewer', 'MEMBER')",
+					   1, params, PGRES_TUPLES_OK, 1, err);
+		int both = res && PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+
+		PQclear(res);
+		if (!res || both) {
+			PQclear(PQexec(admin, "ROLLBACK"));
+			if (both) {
+				em_error_set(err, "a cashier may not review vouchers (D6)");
+				em_error_detail(err, "'%s' would be both cashier and reviewer", name);
+				em_error_hint(err, "give the cashier and the reviewer roles to different people");
+			}
+			goto out;
+		}
+	}
 	if (em_db_command(admin, "COMMIT", 0, NULL, err) < 0)
 		goto out;
 	ret = 0;

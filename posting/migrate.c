@@ -89,7 +89,9 @@ int em_migrate(PGconn *admin, const char *sqldir, struct em_strbuf *log, struct 
 	int ret = EM_ERR;
 	char (*digests)[2 * EM_HASH_LEN + 1] = NULL;
 
-	if (exec_simple(admin, "SELECT pg_catalog.pg_advisory_lock(" EM_MIGRATE_LOCK ")", NULL, err) < 0)
+	/* "schema already exists, skipping" on every rerun is noise, not news. */
+	if (exec_simple(admin, "SET client_min_messages = warning", NULL, err) < 0 ||
+	    exec_simple(admin, "SELECT pg_catalog.pg_advisory_lock(" EM_MIGRATE_LOCK ")", NULL, err) < 0)
 		goto out;
 	locked = 1;
 

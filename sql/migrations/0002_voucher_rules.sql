@@ -64,7 +64,7 @@ END
 $$;
 
 -- 1234567 -> '12,345.67'.  Money is printed from bigint, never through float.
-CREATE FUNCTION earmark.fmt_fen(fen bigint) RETURNS text
+CREATE FUNCTION earmark.fmt_fen(fen numeric) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
 	SELECT CASE WHEN fen < 0 THEN '-' ELSE '' END
 	       || pg_catalog.to_char(pg_catalog.abs(fen::numeric) / 100, 'FM999,999,999,999,999,990.00')
@@ -190,8 +190,8 @@ $$;
 CREATE FUNCTION earmark.balance_problems(b integer, v bigint) RETURNS earmark.problem[]
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-	dr bigint;
-	cr bigint;
+	dr numeric;  -- numeric: a sum of valid bigint amounts may itself overflow bigint
+	cr numeric;
 	n integer;
 	r record;
 	probs earmark.problem[] := '{}';
@@ -205,6 +205,13 @@ BEGIN
 		RETURN ARRAY[ROW('EMD01', 'a voucher needs at least two lines (D1)',
 		                 pg_catalog.format('it has %s', n), NULL)::earmark.problem];
 	END IF;
+	IF GREATEST(dr, cr) > 9223372036854775807 THEN
+		RETURN ARRAY[ROW('EMI01', 'voucher total is too large',
+		                 pg_catalog.format('debits %s, credits %s; a voucher total must stay below %s',
+		                                   earmark.fmt_fen(dr), earmark.fmt_fen(cr),
+		                                   earmark.fmt_fen(9223372036854775807)),
+		                 'split it into several vouchers')::earmark.problem];
+	END IF;
 	IF dr <> cr THEN
 		probs := probs || ROW('EMD01', 'voucher does not balance (D1)',
 		                  pg_catalog.format('debits %s, credits %s', earmark.fmt_fen(dr), earmark.fmt_fen(cr)),
@@ -212,8 +219,8 @@ BEGIN
 	END IF;
 	FOR r IN
 		SELECT f.code,
-		       COALESCE(pg_catalog.sum(l.amount_fen) FILTER (WHERE l.side = 'D'), 0)::bigint AS d,
-		       COALESCE(pg_catalog.sum(l.amount_fen) FILTER (WHERE l.side = 'C'), 0)::bigint AS c
+		       COALESCE(pg_catalog.sum(l.amount_fen) FILTER (WHERE l.side = 'D'), 0) AS d,
+		       COALESCE(pg_catalog.sum(l.amount_fen) FILTER (WHERE l.side = 'C'), 0) AS c
 		  FROM earmark.line l JOIN earmark.fund f USING (book_id, fund_id)
 		 WHERE l.book_id = b AND l.voucher_id = v
 		 GROUP BY f.code ORDER BY f.code

@@ -260,7 +260,8 @@ BEGIN
 		ELSIF r.amount::numeric = 0 THEN
 			probs := probs || ROW('EMI01', pg_catalog.format('%s: amount is zero', r.label), NULL,
 			                      'leave out lines without an amount')::earmark.problem;
-		ELSIF r.account_id IS NOT NULL AND r.fund_id IS NOT NULL THEN
+		ELSIF r.account_id IS NOT NULL AND r.fund_id IS NOT NULL
+		      AND (r.bank_account IS NULL OR r.bank_account_id IS NOT NULL) THEN
 			probs := probs || earmark.line_problems(b, r.label, r.account_id, r.amount::bigint,
 			                                        r.fund_id, r.bank_account_id, false);
 		END IF;

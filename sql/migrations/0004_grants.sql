@@ -22,7 +22,7 @@ GRANT SELECT ON earmark.book, earmark.account, earmark.use_category, earmark.ded
 	   earmark_auditor;
 
 -- Read helpers, run with the caller's rights.
-GRANT EXECUTE ON FUNCTION earmark.fmt_fen(bigint), earmark.actor(), earmark.book_of(text),
+GRANT EXECUTE ON FUNCTION earmark.fmt_fen(numeric), earmark.actor(), earmark.book_of(text),
 	earmark.trial_balance(text, date, text), earmark.verify_chain(text),
 	earmark.canonical_text(earmark.voucher), earmark.canon_escape(text),
 	earmark.chain_step(bytea, earmark.voucher), earmark.voucher_find(integer, text)

@@ -13,7 +13,7 @@
 #
 # The book E10 has two receipts in March, an accrual and a payment (type 付)
 # in April, and the payment's reversal in May.
-# shellcheck disable=SC2016 # steps are single-quoted: lib.sh evaluates them
+# shellcheck disable=SC2016,SC2034 # steps are single-quoted strings that lib.sh evaluates
 . "$SRCDIR/tests/e2e/lib.sh"
 
 FIX=$SRCDIR/tests/fixtures/e2e

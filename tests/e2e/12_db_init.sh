@@ -10,7 +10,7 @@
 # leaves no trace, a missing applied one is refused.  Whatever the
 # migrations made belongs to earmark_owner; the application roles own
 # nothing and may write no table directly (DESIGN section 8).
-# shellcheck disable=SC2016 # steps are single-quoted: lib.sh evaluates them
+# shellcheck disable=SC2016,SC2034 # steps are single-quoted strings that lib.sh evaluates
 . "$SRCDIR/tests/e2e/lib.sh"
 
 APP_ROLES="'earmark_clerk', 'earmark_reviewer', 'earmark_bookkeeper', 'earmark_cashier', 'earmark_admin', 'earmark_auditor', 'earmark_public'"
