@@ -282,8 +282,8 @@ SELECT throws_ok(
 	$$SELECT earmark.voucher_draft('B1', '2026-03-10', '记', 'overflow', NULL,
 		(SELECT jsonb_agg(pg_temp.ln('5001', 'D', 999999999999999999, 'F1')) FROM generate_series(1, 10))
 		|| jsonb_build_array(pg_temp.ln('2302', 'C', 100, 'F1')))$$,
-	'22003', NULL,
-	'D1: debits that overflow bigint are an error');
+	'EMI01', 'voucher total is too large',
+	'D1: debits that overflow bigint are refused by name');
 RESET ROLE;
 
 -- Whatever is posted balances -------------------------------------------------
