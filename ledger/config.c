@@ -220,27 +220,15 @@ static int em_config_read(struct em_config *cfg, const char *path, struct em_err
 		em_error_set(err, "configuration file '%s' is not a regular file", fname.buf);
 		goto out;
 	}
-	for (;;) {
-		ssize_t n;
-
-		em_strbuf_grow(&data, 4096);
-		n = read(fd, data.buf + data.len, data.alloc - data.len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			em_error_set(err, "could not read configuration file '%s'", fname.buf);
-			em_error_detail(err, "%s", strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		data.len += (size_t)n;
-		data.buf[data.len] = '\0';
-		if (data.len > EM_CONFIG_MAX_BYTES) {
-			em_error_set(err, "configuration file '%s' is too large", fname.buf);
-			em_error_detail(err, "the limit is %d bytes", EM_CONFIG_MAX_BYTES);
-			goto out;
-		}
+	switch (em_strbuf_read_fd(&data, fd, EM_CONFIG_MAX_BYTES)) {
+	case -1:
+		em_error_set(err, "could not read configuration file '%s'", fname.buf);
+		em_error_detail(err, "%s", strerror(errno));
+		goto out;
+	case -2:
+		em_error_set(err, "configuration file '%s' is too large", fname.buf);
+		em_error_detail(err, "the limit is %d bytes", EM_CONFIG_MAX_BYTES);
+		goto out;
 	}
 	if (memchr(data.buf, '\0', data.len) != NULL) {
 		em_error_set(err, "configuration file '%s' contains a NUL byte", fname.buf);

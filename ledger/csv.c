@@ -517,29 +517,16 @@ int em_csv_read_file(struct em_csv *csv, const char *path, const char *encoding,
 	}
 	if (S_ISREG(st.st_mode))
 		em_strbuf_grow(&data, (size_t)st.st_size);
-	for (;;) {
-		ssize_t n;
-
-		em_strbuf_grow(&data, 65536);
-		n = read(fd, data.buf + data.len, data.alloc - data.len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			em_error_set(err, "could not read file '%s'", fname.buf);
-			em_error_detail(err, "%s", strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		data.len += (size_t)n;
-		data.buf[data.len] = '\0';
-		if (data.len > EM_CSV_MAX_BYTES) {
-			em_error_set(err, "file '%s' is too large", fname.buf);
-			em_error_detail(err, "it has more than %zu bytes (256 MiB)",
-					EM_CSV_MAX_BYTES);
-			em_error_hint(err, "split the file");
-			goto out;
-		}
+	switch (em_strbuf_read_fd(&data, fd, EM_CSV_MAX_BYTES)) {
+	case -1:
+		em_error_set(err, "could not read file '%s'", fname.buf);
+		em_error_detail(err, "%s", strerror(errno));
+		goto out;
+	case -2:
+		em_error_set(err, "file '%s' is too large", fname.buf);
+		em_error_detail(err, "it has more than %zu bytes (256 MiB)", EM_CSV_MAX_BYTES);
+		em_error_hint(err, "split the file");
+		goto out;
 	}
 	res = em_csv_read_mem(csv, path, data.buf, data.len, encoding, err);
 out:

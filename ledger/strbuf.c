@@ -9,10 +9,12 @@
  */
 #include "ledger/strbuf.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 char em_strbuf_empty[1];
 
@@ -197,4 +199,24 @@ char *em_strbuf_detach(struct em_strbuf *sb, size_t *len)
 		*len = sb->len;
 	em_strbuf_init(sb);
 	return res;
+}
+
+int em_strbuf_read_fd(struct em_strbuf *sb, int fd, size_t max)
+{
+	for (;;) {
+		ssize_t n;
+
+		em_strbuf_grow(sb, 65536);
+		n = read(fd, sb->buf + sb->len, sb->alloc - sb->len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			return 0;
+		sb->len += (size_t)n;
+		sb->buf[sb->len] = '\0';
+		if (sb->len > max)
+			return -2;
+	}
 }

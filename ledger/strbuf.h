@@ -38,6 +38,12 @@ void em_strbuf_vaddf(struct em_strbuf *sb, const char *fmt, va_list ap)
  * cut at a character boundary and ends in "...".
  */
 void em_strbuf_add_sanitized(struct em_strbuf *sb, const char *s, size_t max);
+/*
+ * Appends what fd gives until end of file, retrying on EINTR.  Returns 0;
+ * -1 with errno set when read fails; -2 once more than max bytes in all
+ * are in sb (what was read stays there).
+ */
+int em_strbuf_read_fd(struct em_strbuf *sb, int fd, size_t max);
 /* Hands the buffer to the caller (free() it); sb is left empty. */
 char *em_strbuf_detach(struct em_strbuf *sb, size_t *len);
 

@@ -12,9 +12,11 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ledger/canon.h"
 #include "ledger/db.h"
@@ -24,22 +26,22 @@
 
 #define EM_MIGRATE_LOCK "7353401"  /* pg_advisory_lock key for migration runs */
 
+#define EM_MIGRATION_MAX_BYTES (16 * 1024 * 1024)
+
 static int read_file(const char *path, struct em_strbuf *sb, struct em_error *err)
 {
-	FILE *f = fopen(path, "rb");
-	char buf[65536];
-	size_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc;
 
-	if (!f)
+	if (fd < 0)
 		return em_error_set(err, "could not open '%s': %s", path, strerror(errno));
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		em_strbuf_add(sb, buf, n);
-	if (ferror(f)) {
-		fclose(f);
-		return em_error_set(err, "could not read '%s'", path);
-	}
-	fclose(f);
-	return 0;
+	rc = em_strbuf_read_fd(sb, fd, EM_MIGRATION_MAX_BYTES);
+	if (rc == -1)
+		em_error_set(err, "could not read '%s': %s", path, strerror(errno));
+	else if (rc == -2)
+		em_error_set(err, "migration '%s' is larger than 16 MiB", path);
+	close(fd);
+	return rc < 0 ? EM_ERR : 0;
 }
 
 static int is_migration(const struct dirent *d)
