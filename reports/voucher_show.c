@@ -111,19 +111,11 @@ int em_voucher_show(PGconn *conn, const char *book, const char *ref, enum em_for
 	}
 	PQclear(res);
 	res = em_db_exec(conn,
-			 "SELECT l.line_no::text, a.code, l.side, l.amount_fen::text, f.code, "
-			 "       COALESCE(p.code, ''), COALESCE(vi.code, ''), COALESCE(h.code, ''), "
-			 "       COALESCE(da.account_no, ''), COALESCE(c.code, ''), l.memo "
+			 "SELECT l.line_no::text, l.account, l.side, l.amount_fen::text, l.fund, "
+			 "       COALESCE(l.project, ''), COALESCE(l.village, ''), COALESCE(l.household, ''), "
+			 "       COALESCE(l.bank_account, ''), COALESCE(l.category, ''), l.memo "
 			 "  FROM earmark.voucher_find(earmark.book_of($1), $2) v "
-			 "  JOIN earmark.line l ON l.book_id = v.book_id AND l.voucher_id = v.voucher_id "
-			 "  JOIN earmark.account a ON a.book_id = l.book_id AND a.account_id = l.account_id "
-			 "  JOIN earmark.fund f ON f.book_id = l.book_id AND f.fund_id = l.fund_id "
-			 "  LEFT JOIN earmark.project p ON p.book_id = l.book_id AND p.project_id = l.project_id "
-			 "  LEFT JOIN earmark.village vi ON vi.book_id = l.book_id AND vi.village_id = l.village_id "
-			 "  LEFT JOIN earmark.household h ON h.book_id = l.book_id AND h.household_id = l.household_id "
-			 "  LEFT JOIN earmark.dedicated_account da "
-			 "         ON da.book_id = l.book_id AND da.bank_account_id = l.bank_account_id "
-			 "  LEFT JOIN earmark.use_category c ON c.book_id = l.book_id AND c.category_id = l.category_id "
+			 "  JOIN earmark.line_coded l ON l.book_id = v.book_id AND l.voucher_id = v.voucher_id "
 			 " ORDER BY l.line_no",
 			 2, params, PGRES_TUPLES_OK, 11, err);
 	if (!res)

@@ -188,6 +188,23 @@ CREATE INDEX line_book_fund ON earmark.line (book_id, fund_id);
 CREATE INDEX line_book_household ON earmark.line (book_id, household_id)
 	WHERE household_id IS NOT NULL;
 
+-- Each line with its dimensions as the codes people and auditors read: the
+-- one place that resolves them, for the canonical text (D8), voucher display
+-- and the chain check.  security_invoker: the reader's own rights apply.
+CREATE VIEW earmark.line_coded WITH (security_invoker = true) AS
+SELECT l.book_id, l.voucher_id, l.line_no, a.code AS account, l.side, l.amount_fen,
+       f.code AS fund, p.code AS project, vi.code AS village, h.code AS household,
+       da.account_no AS bank_account, c.code AS category, l.memo
+  FROM earmark.line l
+  JOIN earmark.account a ON a.book_id = l.book_id AND a.account_id = l.account_id
+  JOIN earmark.fund f ON f.book_id = l.book_id AND f.fund_id = l.fund_id
+  LEFT JOIN earmark.project p ON p.book_id = l.book_id AND p.project_id = l.project_id
+  LEFT JOIN earmark.village vi ON vi.book_id = l.book_id AND vi.village_id = l.village_id
+  LEFT JOIN earmark.household h ON h.book_id = l.book_id AND h.household_id = l.household_id
+  LEFT JOIN earmark.dedicated_account da
+         ON da.book_id = l.book_id AND da.bank_account_id = l.bank_account_id
+  LEFT JOIN earmark.use_category c ON c.book_id = l.book_id AND c.category_id = l.category_id;
+
 -- Movements per book, month, account and fund, kept at posting so that no
 -- report scans all lines.  Invariant: equal to the sum of posted lines.
 CREATE TABLE earmark.period_balance (

@@ -320,23 +320,15 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
 	    || pg_catalog.to_char(v.posted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || E'\n'
 	    || COALESCE((
 		SELECT pg_catalog.string_agg(
-		         'line' || E'\t' || l.line_no || E'\t' || a.code || E'\t' || l.side || E'\t'
-		         || l.amount_fen || E'\t' || earmark.canon_escape(f.code) || E'\t'
-		         || earmark.canon_escape(COALESCE(p.code, '')) || E'\t'
-		         || COALESCE(vi.code, '') || E'\t'
-		         || earmark.canon_escape(COALESCE(h.code, '')) || E'\t'
-		         || earmark.canon_escape(COALESCE(da.account_no, '')) || E'\t'
-		         || earmark.canon_escape(COALESCE(c.code, '')) || E'\t'
+		         'line' || E'\t' || l.line_no || E'\t' || l.account || E'\t' || l.side || E'\t'
+		         || l.amount_fen || E'\t' || earmark.canon_escape(l.fund) || E'\t'
+		         || earmark.canon_escape(COALESCE(l.project, '')) || E'\t'
+		         || COALESCE(l.village, '') || E'\t'
+		         || earmark.canon_escape(COALESCE(l.household, '')) || E'\t'
+		         || earmark.canon_escape(COALESCE(l.bank_account, '')) || E'\t'
+		         || earmark.canon_escape(COALESCE(l.category, '')) || E'\t'
 		         || earmark.canon_escape(l.memo) || E'\n', '' ORDER BY l.line_no)
-		  FROM earmark.line l
-		  JOIN earmark.account a ON a.book_id = l.book_id AND a.account_id = l.account_id
-		  JOIN earmark.fund f ON f.book_id = l.book_id AND f.fund_id = l.fund_id
-		  LEFT JOIN earmark.project p ON p.book_id = l.book_id AND p.project_id = l.project_id
-		  LEFT JOIN earmark.village vi ON vi.book_id = l.book_id AND vi.village_id = l.village_id
-		  LEFT JOIN earmark.household h ON h.book_id = l.book_id AND h.household_id = l.household_id
-		  LEFT JOIN earmark.dedicated_account da
-		         ON da.book_id = l.book_id AND da.bank_account_id = l.bank_account_id
-		  LEFT JOIN earmark.use_category c ON c.book_id = l.book_id AND c.category_id = l.category_id
+		  FROM earmark.line_coded l
 		 WHERE l.book_id = v.book_id AND l.voucher_id = v.voucher_id), '')
 	  FROM earmark.book bk
 	  LEFT JOIN earmark.voucher o ON o.book_id = v.book_id AND o.voucher_id = v.reverses_id

@@ -16,7 +16,7 @@ GRANT USAGE ON SCHEMA earmark TO earmark_clerk, earmark_reviewer, earmark_bookke
 
 GRANT SELECT ON earmark.book, earmark.account, earmark.use_category, earmark.dedicated_account,
 	earmark.fund, earmark.village, earmark.household, earmark.project, earmark.period,
-	earmark.voucher, earmark.line, earmark.period_balance, earmark.fund_cash,
+	earmark.voucher, earmark.line, earmark.line_coded, earmark.period_balance, earmark.fund_cash,
 	earmark.chain_head
 	TO earmark_clerk, earmark_reviewer, earmark_bookkeeper, earmark_cashier, earmark_admin,
 	   earmark_auditor;
