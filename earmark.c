@@ -23,10 +23,12 @@
 #include "ledger/error.h"
 #include "ledger/pgctl.h"
 #include "ledger/strbuf.h"
+#include "ledger/money.h"
+#include "posting/pain001.h"
 #include "posting/posting.h"
 #include "reports/reports.h"
 
-#define MAX_OPTS 8
+#define MAX_OPTS 12
 #define MAX_ARGS 4
 
 struct em_ctx {
@@ -180,10 +182,16 @@ static int cmd_book_create(int argc, char **argv, struct em_ctx *ctx)
 		em_strbuf_addf(&accounts, "%s/config/accounts.csv", ctx->cfg.home);
 	ret = need_conn(ctx, 0);
 	if (ret == 0)
+	{
+		struct em_strbuf dir = EM_STRBUF_INIT;
+		em_strbuf_addf(&dir, "%s/config", ctx->cfg.home);
 		ret = em_book_create(ctx->conn, argv[0], opt(ctx, "name"), opt(ctx, "start"),
-				     accounts.buf, &ctx->err);
+				     accounts.buf, dir.buf, &ctx->err);
+		em_strbuf_release(&dir);
+	}
 	if (ret == 0)
-		printf("book '%s' created, chart of accounts from %s\n", argv[0], accounts.buf);
+		printf("book '%s' created, chart of accounts from %s, rules from %s/config\n", argv[0],
+		       accounts.buf, ctx->cfg.home);
 	em_strbuf_release(&accounts);
 	return ret;
 }
@@ -321,6 +329,238 @@ static int cmd_voucher_list(int argc, char **argv, struct em_ctx *ctx)
 			       stdout, &ctx->err);
 }
 
+/* ---- disbursement: lists, projects, funds, payments ------------------- */
+
+/* Today when the option is absent: most steps happen on the day they are recorded. */
+static const char *date_or_today(struct em_ctx *ctx, const char *name, char today[11])
+{
+	if (opt(ctx, name))
+		return opt(ctx, name);
+	em_date_today(today);
+	return today;
+}
+
+/* "1,234.56" -> "123456" for a bigint parameter. */
+static int fen_param(struct em_ctx *ctx, const char *name, char out[24])
+{
+	int64_t fen;
+
+	if (!opt(ctx, name))
+		return usage_error(ctx, "--%s is required", name);
+	if (em_money_parse(opt(ctx, name), &fen, &ctx->err) < 0)
+		return EM_ERR;
+	snprintf(out, 24, "%lld", (long long)fen);
+	return 0;
+}
+
+/* Runs the action named like the command, printing its answer when there is one. */
+static int run_action(struct em_ctx *ctx, const char *const *params, const char *what)
+{
+	struct em_strbuf r = EM_STRBUF_INIT;
+
+	if (need_conn(ctx, 0) < 0 || em_action(ctx->conn, current->name, params, &r, &ctx->err) < 0) {
+		em_strbuf_release(&r);
+		return EM_ERR;
+	}
+	printf("%s%s\n", what, r.buf);
+	em_strbuf_release(&r);
+	return 0;
+}
+
+static int cmd_list_create(int argc, char **argv, struct em_ctx *ctx)
+{
+	size_t n = 0;
+
+	(void)argc;
+	if (!opt(ctx, "project") || !opt(ctx, "title"))
+		return usage_error(ctx, "%s", "--project and --title are required");
+	if (need_book(ctx) < 0)
+		return EM_ERR_USAGE;
+	if (need_conn(ctx, 0) < 0 ||
+	    em_list_create(ctx->conn, ctx->book, argv[0], opt(ctx, "project"), opt(ctx, "title"), argv[1],
+			   opt(ctx, "encoding"), &n, &ctx->err) < 0)
+		return EM_ERR;
+	printf("beneficiary list '%s' with %zu households, not yet published\n", argv[0], n);
+	return 0;
+}
+
+static int cmd_list_publish(int argc, char **argv, struct em_ctx *ctx)
+{
+	char today[11];
+	const char *params[] = { NULL, argv[0], date_or_today(ctx, "from", today), opt(ctx, "days") };
+
+	(void)argc;
+	if (need_book(ctx) < 0)
+		return EM_ERR_USAGE;
+	params[0] = ctx->book;
+	return run_action(ctx, params, "published; households on it may be paid from ");
+}
+
+static int cmd_list_object(int argc, char **argv, struct em_ctx *ctx)
+{
+	char today[11];
+	const char *params[] = { NULL, argv[0], argv[1], date_or_today(ctx, "date", today),
+				 opt(ctx, "reason") };
+
+	(void)argc;
+	if (!opt(ctx, "reason"))
+		return usage_error(ctx, "%s", "--reason is required");
+	if (need_book(ctx) < 0)
+		return EM_ERR_USAGE;
+	params[0] = ctx->book;
+	return run_action(ctx, params, "objection recorded; the household is not paid until it is resolved (H3): #");
+}
+
+static int cmd_list_resolve(int argc, char **argv, struct em_ctx *ctx)
+{
+	char today[11];
+	const char *params[] = { NULL, argv[0], date_or_today(ctx, "date", today), opt(ctx, "resolution") };
+
+	(void)argc;
+	if (!opt(ctx, "resolution"))
+		return usage_error(ctx, "%s", "--resolution is required");
+	if (need_book(ctx) < 0)
+		return EM_ERR_USAGE;
+	params[0] = ctx->book;
+	return run_action(ctx, params, "objection resolved");
+}
+
+static int cmd_project_event(int argc, char **argv, struct em_ctx *ctx)
+{
+	char today[11];
+	static const char *const keys[] = { "project", "kind", "date", "progress", "doc_no", "note" };
+	const char *values[] = { argv[0], argv[1], date_or_today(ctx, "date", today),
+				 opt(ctx, "progress"), opt(ctx, "doc"), opt(ctx, "note") };
+
+	(void)argc;
+	if (need_book(ctx) < 0)
+		return EM_ERR_USAGE;
+	if (need_conn(ctx, 0) < 0 ||
+	    em_master_record(ctx->conn, ctx->book, "project_event", keys, values, 6, &ctx->err) < 0)
+		return EM_ERR;
+	printf("project '%s': %s recorded on %s\n", argv[0], argv[1], values[2]);
+	return 0;
+}
+
+static int cmd_project_revise(int argc, char **argv, struct em_ctx *ctx)
+{
+	char today[11], fen[24];
+	static const char *const keys[] = { "project", "fund", "date", "amount_fen", "doc_no",
+					    "reapproval_doc" };
+	const char *values[] = { argv[0], opt(ctx, "fund"), date_or_today(ctx, "date", today), fen,
+				 opt(ctx, "doc"), opt(ctx, "reapproval") };
+	int ret;
+
+	(void)argc;
+	if (!opt(ctx, "fund") || !opt(ctx, "doc"))
+		return usage_error(ctx, "%s", "--fund and --doc are required");
+	if ((ret = fen_param(ctx, "amount", fen)) < 0 || (ret = need_book(ctx)) < 0)
+		return ret;
+	if (need_conn(ctx, 0) < 0 ||
+	    em_master_record(ctx->conn, ctx->book, "budget_revision", keys, values, 6, &ctx->err) < 0)
+		return EM_ERR;
+	printf("budget of project '%s' from fund '%s' is %s from %s\n", argv[0], opt(ctx, "fund"),
+	       opt(ctx, "amount"), values[2]);
+	return 0;
+}
+
+static int cmd_project_claim(int argc, char **argv, struct em_ctx *ctx)
+{
+	char today[11];
+	struct em_claim c = { argv[0], opt(ctx, "fund"), opt(ctx, "amount"), date_or_today(ctx, "date", today),
+			      opt(ctx, "inspection"), opt(ctx, "plan"), opt(ctx, "contract"),
+			      opt(ctx, "receipts"), opt(ctx, "receipt-count"), opt(ctx, "key") };
+	struct em_strbuf r = EM_STRBUF_INIT;
+
+	(void)argc;
+	if (!c.fund || !c.amount)
+		return usage_error(ctx, "%s", "--fund and --amount are required");
+	if (need_book(ctx) < 0)
+		return EM_ERR_USAGE;
+	if (need_conn(ctx, 0) < 0 || em_project_claim(ctx->conn, ctx->book, &c, &r, &ctx->err) < 0) {
+		em_strbuf_release(&r);
+		return EM_ERR;
+	}
+	printf("%s (drafts: review and post them)\n", r.buf);
+	em_strbuf_release(&r);
+	return 0;
+}
+
+static int cmd_fund_interest(int argc, char **argv, struct em_ctx *ctx)
+{
+	char today[11], fen[24];
+	const char *params[] = { NULL, argv[0], date_or_today(ctx, "date", today), fen, opt(ctx, "key") };
+	int ret;
+
+	(void)argc;
+	if ((ret = fen_param(ctx, "amount", fen)) < 0 || (ret = need_book(ctx)) < 0)
+		return ret;
+	params[0] = ctx->book;
+	return run_action(ctx, params, "interest drafted, shared by the funds' balances (A4): #");
+}
+
+static int cmd_pay_batch(int argc, char **argv, struct em_ctx *ctx)
+{
+	char today[11];
+	struct em_pay_opts o = { opt(ctx, "code"), date_or_today(ctx, "date", today), opt(ctx, "key"),
+				 opt(ctx, "encoding") };
+	size_t n = 0;
+
+	(void)argc;
+	if (!o.code)
+		return usage_error(ctx, "%s", "--code is required");
+	if (need_book(ctx) < 0)
+		return EM_ERR_USAGE;
+	if (need_conn(ctx, 0) < 0 || em_pay_batch(ctx->conn, ctx->book, argv[0], &o, &n, &ctx->err) < 0)
+		return EM_ERR;
+	printf("batch '%s': %zu household payments prepared as two drafts; "
+	       "review and post them with earmark pay review / pay post\n", o.code, n);
+	return 0;
+}
+
+static int cmd_pay_step(int argc, char **argv, struct em_ctx *ctx)
+{
+	const char *params[] = { NULL, argv[0] };
+
+	(void)argc;
+	if (need_book(ctx) < 0)
+		return EM_ERR_USAGE;
+	params[0] = ctx->book;
+	return run_action(ctx, params, strcmp(current->name, "pay post") == 0 ? "posted " : "reviewed ");
+}
+
+static int cmd_pay_export(int argc, char **argv, struct em_ctx *ctx)
+{
+	long n = 0;
+	long long total = 0;
+	char money[32];
+
+	(void)argc;
+	if (!opt(ctx, "out"))
+		return usage_error(ctx, "%s", "-o FILE.xml is required");
+	if (need_book(ctx) < 0)
+		return EM_ERR_USAGE;
+	if (need_conn(ctx, 0) < 0 ||
+	    em_pain001_export(ctx->conn, ctx->book, argv[0], opt(ctx, "out"), &n, &total, &ctx->err) < 0)
+		return EM_ERR;
+	em_money_format(total, money, sizeof(money));
+	printf("%s: %ld payments, %s, pain.001.001.03; payments are now sent\n", opt(ctx, "out"), n, money);
+	return 0;
+}
+
+static int cmd_pay_settle(int argc, char **argv, struct em_ctx *ctx)
+{
+	const char *params[] = { NULL, argv[0], opt(ctx, "status") };
+
+	(void)argc;
+	if (!opt(ctx, "status"))
+		return usage_error(ctx, "%s", "--status paid|returned is required");
+	if (need_book(ctx) < 0)
+		return EM_ERR_USAGE;
+	params[0] = ctx->book;
+	return run_action(ctx, params, "payment recorded");
+}
+
 /* ---- periods, reports, chain ------------------------------------------- */
 
 static int cmd_period_close(int argc, char **argv, struct em_ctx *ctx)
@@ -399,6 +639,39 @@ static const struct em_cmd commands[] = {
 	  "show a voucher and its lines" },
 	{ "voucher list", cmd_voucher_list, 0, 0, { "status", "month", "format", NULL },
 	  "[--status draft|reviewed|posted] [--month YYYY-MM] [--format table|csv]", "list vouchers" },
+	{ "list create", cmd_list_create, 2, 2, { "project", "title", "encoding", NULL },
+	  "CODE FILE.csv --project CODE --title TEXT [--encoding E]",
+	  "prepare a beneficiary list (受益名单) of a project from a CSV (clerk)" },
+	{ "list publish", cmd_list_publish, 1, 1, { "from", "days", NULL },
+	  "CODE [--from YYYY-MM-DD] [--days N]",
+	  "disclose a list (公示) for its notice period, at least 10 days (admin)" },
+	{ "list object", cmd_list_object, 2, 2, { "reason", "date", NULL },
+	  "LIST HOUSEHOLD --reason TEXT [--date YYYY-MM-DD]",
+	  "record an objection to a household on a published list; it blocks that payment (H3)" },
+	{ "list resolve", cmd_list_resolve, 1, 1, { "resolution", "date", NULL },
+	  "OBJECTION-ID --resolution TEXT [--date YYYY-MM-DD]", "record how an objection was resolved (admin)" },
+	{ "project event", cmd_project_event, 2, 2, { "date", "progress", "doc", "note", NULL },
+	  "CODE approval|start|progress|inspection|acceptance [--date D] [--progress PCT] [--doc NO] [--note T]",
+	  "record a project's approval, start, progress, inspection or acceptance" },
+	{ "project revise", cmd_project_revise, 1, 1, { "fund", "amount", "doc", "reapproval", "date", NULL },
+	  "CODE --fund F --amount X --doc NO [--reapproval NO] [--date D]",
+	  "record an approved budget revision (over +10 % needs --reapproval, P2)" },
+	{ "project claim", cmd_project_claim, 1, 1,
+	  { "fund", "amount", "date", "inspection", "plan", "contract", "receipts", "receipt-count", "key", NULL },
+	  "CODE --fund F --amount X --inspection NO --plan NO --contract NO --receipts NO,NO [--receipt-count N] [--date D] [--key K]",
+	  "报账: a reimbursement with its documents (P4); drafts the payable and payment vouchers" },
+	{ "fund interest", cmd_fund_interest, 1, 1, { "amount", "date", "key", NULL },
+	  "ACCOUNT-NO --amount X [--date D] [--key K]",
+	  "draft the interest of a dedicated account, shared by its funds' balances (A4)" },
+	{ "pay batch", cmd_pay_batch, 1, 1, { "code", "date", "key", "encoding", NULL },
+	  "FILE.csv --code BATCH [--date D] [--key K] [--encoding E]",
+	  "prepare a household payment batch, all or nothing (clerk)" },
+	{ "pay review", cmd_pay_step, 1, 1, { NULL }, "BATCH", "review both vouchers of a batch (reviewer)" },
+	{ "pay post", cmd_pay_step, 1, 1, { NULL }, "BATCH", "post both vouchers of a batch (bookkeeper)" },
+	{ "pay export", cmd_pay_export, 1, 1, { "out", NULL }, "BATCH -o FILE.xml",
+	  "write the batch's ISO 20022 pain.001 file for the bank; payments become sent (cashier)" },
+	{ "pay settle", cmd_pay_settle, 1, 1, { "status", NULL }, "END-TO-END-ID --status paid|returned",
+	  "record the bank's answer for one payment (cashier)" },
 	{ "period close", cmd_period_close, 1, 1, { NULL }, "YYYY-MM", "close a month (D7)" },
 	{ "report trial-balance", cmd_report_trial_balance, 0, 0, { "as-of", "fund", "format", NULL },
 	  "[--as-of YYYY-MM-DD] [--fund CODE] [--format table|csv]", "试算平衡表 as of a date" },
@@ -443,6 +716,8 @@ static void print_error(const struct em_error *err)
  */
 static int parse_args(int argc, char **argv, int start, struct em_ctx *ctx, char **pos, int *npos)
 {
+	static char out_option[] = "out";
+
 	*npos = 0;
 	for (int i = start; i < argc; i++) {
 		char *a = argv[i];
@@ -458,13 +733,16 @@ static int parse_args(int argc, char **argv, int start, struct em_ctx *ctx, char
 			}
 			break;
 		}
-		if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
+		if (strcmp(a, "-o") == 0) {
+			a = out_option;   /* -o FILE, as in the pay export usage */
+		} else if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
 			if (*npos == MAX_ARGS)
 				return usage_error(ctx, "too many arguments at '%.40s'", a);
 			pos[(*npos)++] = a;
 			continue;
+		} else {
+			a += 2;
 		}
-		a += 2;
 		eq = strchr(a, '=');
 		if (eq)
 			*eq = '\0';

@@ -63,11 +63,29 @@ static void problem(struct em_strbuf *list, size_t *count, const char *fmt, ...)
 	va_end(ap);
 }
 
-int em_import_csv_json(const struct em_csv *csv, const struct em_column *cols, size_t ncols,
-		       struct em_strbuf *json, size_t *nrows, struct em_error *err)
+/* COPY text format: backslash, tab, newline and carriage return escaped. */
+static void copy_field(struct em_strbuf *out, const char *v)
+{
+	for (; *v; v++) {
+		switch (*v) {
+		case '\\': em_strbuf_adds(out, "\\\\"); break;
+		case '\t': em_strbuf_adds(out, "\\t"); break;
+		case '\n': em_strbuf_adds(out, "\\n"); break;
+		case '\r': em_strbuf_adds(out, "\\r"); break;
+		default: em_strbuf_addc(out, *v);
+		}
+	}
+}
+
+enum import_mode { IMPORT_JSON, IMPORT_COPY };
+
+static int import_rows(const struct em_csv *csv, const struct em_column *cols, size_t ncols,
+		       enum import_mode mode, struct em_strbuf *dest, size_t *nrows,
+		       struct em_error *err)
 {
 	struct em_strbuf list = EM_STRBUF_INIT;
 	struct em_strbuf out = EM_STRBUF_INIT;
+	struct em_strbuf copyrow = EM_STRBUF_INIT;
 	int *colof = NULL; /* header field index -> column index, -1 unknown */
 	size_t nproblems = 0;
 	size_t nhead;
@@ -109,7 +127,8 @@ int em_import_csv_json(const struct em_csv *csv, const struct em_column *cols, s
 	if (csv->nrows < 2)
 		problem(&list, &nproblems, "the file has a header but no rows");
 
-	em_strbuf_addc(&out, '[');
+	if (mode == IMPORT_JSON)
+		em_strbuf_addc(&out, '[');
 	for (size_t r = 1; r < csv->nrows; r++) {
 		const struct em_csv_row *row = &csv->rows[r];
 		char source[64];
@@ -117,6 +136,40 @@ int em_import_csv_json(const struct em_csv *csv, const struct em_column *cols, s
 		if (row->nfields != nhead) {
 			problem(&list, &nproblems, "line %zu: %zu fields where the header has %zu",
 				row->line, row->nfields, nhead);
+			continue;
+		}
+		if (mode == IMPORT_COPY) {
+			/* The line number, then the columns in the order of cols. */
+			size_t before = nproblems;
+			em_strbuf_reset(&copyrow);
+			em_strbuf_addf(&copyrow, "%zu", row->line);
+			for (size_t c = 0; c < ncols; c++) {
+				const char *value = NULL;
+				em_strbuf_addc(&copyrow, '\t');
+				for (size_t f = 0; f < nhead; f++)
+					if (colof[f] == (int)c)
+						value = row->fields[f];
+				if (!value || !*value) {
+					em_strbuf_adds(&copyrow, "\\N");
+				} else if (cols[c].money) {
+					struct em_error merr = EM_ERROR_INIT;
+					int64_t fen;
+					if (em_money_parse(value, &fen, &merr) < 0)
+						problem(&list, &nproblems, "line %zu: %s: %s%s%s", row->line,
+							cols[c].key, merr.message, merr.detail ? ": " : "",
+							merr.detail ? merr.detail : "");
+					else
+						em_strbuf_addf(&copyrow, "%lld", (long long)fen);
+					em_error_release(&merr);
+				} else {
+					copy_field(&copyrow, value);
+				}
+			}
+			if (nproblems == before) {
+				em_strbuf_add(&out, copyrow.buf, copyrow.len);
+				em_strbuf_addc(&out, '\n');
+				(*nrows)++;
+			}
 			continue;
 		}
 		if (*nrows)
@@ -164,7 +217,8 @@ int em_import_csv_json(const struct em_csv *csv, const struct em_column *cols, s
 		em_strbuf_addc(&out, '}');
 		(*nrows)++;
 	}
-	em_strbuf_addc(&out, ']');
+	if (mode == IMPORT_JSON)
+		em_strbuf_addc(&out, ']');
 
 	if (nproblems) {
 		em_error_set(err, "file '%s' has %zu problem%s; nothing was imported", csv->path,
@@ -176,11 +230,24 @@ int em_import_csv_json(const struct em_csv *csv, const struct em_column *cols, s
 		*nrows = 0;
 		goto out;
 	}
-	em_strbuf_add(json, out.buf, out.len);
+	em_strbuf_add(dest, out.buf, out.len);
 	ret = 0;
 out:
 	free(colof);
+	em_strbuf_release(&copyrow);
 	em_strbuf_release(&list);
 	em_strbuf_release(&out);
 	return ret;
+}
+
+int em_import_csv_json(const struct em_csv *csv, const struct em_column *cols, size_t ncols,
+		       struct em_strbuf *json, size_t *nrows, struct em_error *err)
+{
+	return import_rows(csv, cols, ncols, IMPORT_JSON, json, nrows, err);
+}
+
+int em_import_csv_copy(const struct em_csv *csv, const struct em_column *cols, size_t ncols,
+		       struct em_strbuf *copy, size_t *nrows, struct em_error *err)
+{
+	return import_rows(csv, cols, ncols, IMPORT_COPY, copy, nrows, err);
 }

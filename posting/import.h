@@ -34,4 +34,13 @@ struct em_column {
 int em_import_csv_json(const struct em_csv *csv, const struct em_column *cols, size_t ncols,
 		       struct em_strbuf *json, size_t *nrows, struct em_error *err);
 
+/*
+ * The same checks, but the rows are appended as PostgreSQL COPY text: the
+ * CSV line number, then one field per column of cols in that order (\N when
+ * absent or empty; money columns as whole fen).  For bulk loads into a
+ * staging table whose columns follow cols.
+ */
+int em_import_csv_copy(const struct em_csv *csv, const struct em_column *cols, size_t ncols,
+		       struct em_strbuf *copy, size_t *nrows, struct em_error *err);
+
 #endif

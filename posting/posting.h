@@ -23,13 +23,20 @@ int em_migrate(PGconn *admin, const char *sqldir, struct em_strbuf *log, struct 
 /* Creates (or extends) login role name with the group roles in roles ("clerk,reviewer"). */
 int em_user_add(PGconn *admin, const char *name, const char *roles, struct em_error *err);
 
-/* Creates a book with the chart of accounts read from accounts_csv. */
+/*
+ * Creates a book with the chart of accounts read from accounts_csv and the
+ * rule tables found in config_dir (use_categories.csv, negative_list.csv,
+ * household_caps.csv, rules.csv), in one transaction.
+ */
 int em_book_create(PGconn *conn, const char *code, const char *name, const char *start,
-		   const char *accounts_csv, struct em_error *err);
+		   const char *accounts_csv, const char *config_dir, struct em_error *err);
 
-/* Imports one kind of master data from a CSV file, all or nothing. */
+/* Imports one kind of master data from a CSV file, all or nothing; count may be NULL. */
 int em_master_import(PGconn *conn, const char *book, const char *kind, const char *path,
 		     const char *encoding, long *count, struct em_error *err);
+/* One record of a master-data kind from key/value pairs (NULL values left out). */
+int em_master_record(PGconn *conn, const char *book, const char *kind, const char *const *keys,
+		     const char *const *values, size_t n, struct em_error *err);
 
 struct em_draft_opts {
 	const char *date;     /* YYYY-MM-DD, required */
@@ -58,5 +65,45 @@ int em_voucher_discard(PGconn *conn, const char *book, const char *ref, struct e
 
 /* Closes the month YYYY-MM (D7). */
 int em_period_close(PGconn *conn, const char *book, const char *month, struct em_error *err);
+
+/*
+ * One call of an earmark.* function by the command's name ("list publish",
+ * "pay post", ...; see posting/disburse.c for the parameters of each);
+ * result, when not NULL, gets the answer's first value.
+ */
+int em_action(PGconn *conn, const char *name, const char *const *params, struct em_strbuf *result,
+	      struct em_error *err);
+
+/* A beneficiary list (受益名单) for a project from a CSV; *count gets its rows. */
+int em_list_create(PGconn *conn, const char *book, const char *code, const char *project,
+		   const char *title, const char *path, const char *encoding, size_t *count,
+		   struct em_error *err);
+
+struct em_claim {
+	const char *project, *fund, *amount, *date; /* amount as text: "12,000.00" */
+	const char *inspection, *plan, *contract;   /* document numbers (P4) */
+	const char *receipts;                       /* "NO1,NO2" */
+	const char *receipt_count;                  /* optional: must match receipts */
+	const char *key;                            /* idempotency key (D9) or NULL */
+};
+
+/* 报账: checks P4's documents, then drafts the payable and payment vouchers. */
+int em_project_claim(PGconn *conn, const char *book, const struct em_claim *c,
+		     struct em_strbuf *result, struct em_error *err);
+
+struct em_pay_opts {
+	const char *code;     /* the batch's code, e.g. B2026-11-01 */
+	const char *date;     /* payment date YYYY-MM-DD */
+	const char *key;      /* idempotency key (D9) or NULL */
+	const char *encoding; /* CSV encoding, NULL for auto */
+};
+
+/*
+ * A household payment batch from a CSV, all or nothing: COPY into staging,
+ * the rules checked set-based, then the batch and its two draft vouchers.
+ * *count gets the number of payments.
+ */
+int em_pay_batch(PGconn *conn, const char *book, const char *path, const struct em_pay_opts *o,
+		 size_t *count, struct em_error *err);
 
 #endif
