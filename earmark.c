@@ -183,15 +183,19 @@ static int cmd_book_create(int argc, char **argv, struct em_ctx *ctx)
 	ret = need_conn(ctx, 0);
 	if (ret == 0)
 	{
-		struct em_strbuf dir = EM_STRBUF_INIT;
-		em_strbuf_addf(&dir, "%s/config", ctx->cfg.home);
+		/* The rule tables come from the chart's folder (config/ by default). */
+		char *dir = strdup(accounts.buf);
+		char *slash = dir ? strrchr(dir, '/') : NULL;
+		if (!dir)
+			abort();
+		if (slash)
+			*slash = '\0';
 		ret = em_book_create(ctx->conn, argv[0], opt(ctx, "name"), opt(ctx, "start"),
-				     accounts.buf, dir.buf, &ctx->err);
-		em_strbuf_release(&dir);
+				     accounts.buf, slash ? dir : ".", &ctx->err);
+		free(dir);
 	}
 	if (ret == 0)
-		printf("book '%s' created, chart of accounts from %s, rules from %s/config\n", argv[0],
-		       accounts.buf, ctx->cfg.home);
+		printf("book '%s' created, chart of accounts from %s\n", argv[0], accounts.buf);
 	em_strbuf_release(&accounts);
 	return ret;
 }
@@ -619,7 +623,7 @@ static const struct em_cmd commands[] = {
 	  "create a person's login role in clerk, reviewer, bookkeeper, cashier, admin, auditor, public" },
 	{ "book create", cmd_book_create, 1, 1, { "name", "start", "accounts", NULL },
 	  "CODE --name NAME --start YYYY-MM-DD [--accounts FILE.csv]",
-	  "create a book with its chart of accounts (default config/accounts.csv)" },
+	  "create a book with its chart of accounts (default config/accounts.csv) and the rule tables beside it" },
 	{ "master import", cmd_master_import, 2, 2, { "encoding", NULL },
 	  "KIND FILE.csv [--encoding auto|utf-8|gb18030]",
 	  "import categories, bank accounts, funds, villages, households or projects, all or nothing" },
