@@ -547,7 +547,7 @@ static int cmd_pay_export(int argc, char **argv, struct em_ctx *ctx)
 	if (need_conn(ctx, 0) < 0 ||
 	    em_pain001_export(ctx->conn, ctx->book, argv[0], opt(ctx, "out"), &n, &total, &ctx->err) < 0)
 		return EM_ERR;
-	em_money_format(total, money, sizeof(money));
+	em_money_format_grouped(total, money, sizeof(money));
 	printf("%s: %ld payments, %s, pain.001.001.03; payments are now sent\n", opt(ctx, "out"), n, money);
 	return 0;
 }

@@ -43,16 +43,14 @@ for u in demo_admin:admin demo_clerk:clerk demo_reviewer:reviewer,clerk demo_boo
 	run user add "${u%%:*}" --role "${u##*:}"
 done
 
-say "the book and its master data (admin)"
+say "the book, its rule tables from config/, and its master data (admin)"
 A=(--user demo_admin --book DEMO)
 run "${A[@]}" book create DEMO --name "平安县财政衔接推进乡村振兴补助资金" --start 2026-01-01 \
 	--accounts "$TOP/config/accounts.csv"
-run "${A[@]}" master import bank_account "$FIX/bank_accounts.csv"
-run "${A[@]}" master import category "$FIX/categories.csv"
-run "${A[@]}" master import fund "$FIX/funds.csv"
-run "${A[@]}" master import village "$FIX/villages.csv"
-run "${A[@]}" master import household "$FIX/households.csv"
-run "${A[@]}" master import project "$FIX/projects.csv"
+for kind in bank_account:bank_accounts fund:funds village:villages household:households \
+	    project:projects project_budget:project_budgets project_target:project_targets; do
+	run "${A[@]}" master import "${kind%%:*}" "$FIX/${kind##*:}.csv"
+done
 
 C=(--user demo_clerk --book DEMO)
 R=(--user demo_reviewer --book DEMO)
@@ -68,27 +66,78 @@ post_file() {
 	run "${B[@]}" voucher post "$id"
 }
 
-say "funds arrive in their dedicated accounts (flow 2)"
+say "funds arrive in their dedicated accounts (flow 2): central, province, city, county"
 post_file "$FIX/v1_receive_central.csv" 2026-03-02 "收到中央衔接资金"
-post_file "$FIX/v2_receive_province.csv" 2026-03-05 "收到省级衔接资金"
-post_file "$FIX/v3_receive_county.csv" 2026-03-06 "收到县级衔接资金"
+post_file "$FIX/v2_receive_province.csv" 2026-03-20 "收到省级衔接资金"
+post_file "$FIX/v4_receive_city.csv" 2026-04-01 "收到市级衔接资金"
+post_file "$FIX/v3_receive_county.csv" 2026-04-08 "收到县级衔接资金"
 
-say "a project paid by progress (flow 3): payable, then payment"
-post_file "$FIX/v4_road_payable.csv" 2026-04-10 "王家村产业路 第一期进度款"
-post_file "$FIX/v5_road_payment.csv" 2026-04-12 "支付王家村产业路 第一期进度款"
+say "projects: approval, start, inspections and acceptance (P1, P3)"
+run "${C[@]}" master import project_event "$FIX/project_events.csv"
 
-say "households paid directly"
-post_file "$FIX/v6_households.csv" 2026-05-20 "食用菌大棚到户补助"
+# draft ids from a claim's answer ("claim 1: payable #5, payment #6")
+review_and_post() {
+	local id
+	for id in $(printf '%s\n' "$1" | grep -o '#[0-9]*'); do
+		run "${R[@]}" voucher review "$id"
+		run "${B[@]}" voucher post "$id"
+	done
+}
+
+say "a project paid by progress (flow 3): 报账 with its documents"
+echo "-- a claim without its inspection record and receipts (P4):"
+refused "${C[@]}" project claim P2026-001 --fund ZY2026-01 --amount 600,000.00 --date 2026-07-20 \
+	--plan 平乡振用〔2026〕3号 --contract PALQ-2026-015
+echo "-- inspected progress 40 % plus the 30 % advance allow 700,000.00 of the 1,000,000.00 budget (P3):"
+refused "${C[@]}" project claim P2026-001 --fund ZY2026-01 --amount 800,000.00 --date 2026-07-20 \
+	--inspection 平乡振验〔2026〕7号 --plan 平乡振用〔2026〕3号 --contract PALQ-2026-015 \
+	--receipts 61002611,61002612
+printf '$ earmark project claim P2026-001 --amount 600,000.00 ...\n'
+out=$("$EM" "${C[@]}" project claim P2026-001 --fund ZY2026-01 --amount 600,000.00 --date 2026-07-20 \
+	--inspection 平乡振验〔2026〕7号 --plan 平乡振用〔2026〕3号 --contract PALQ-2026-015 \
+	--receipts 61002611,61002612 --receipt-count 2 --key demo-claim-1)
+echo "$out"
+review_and_post "$out"
+
+say "households paid in a batch (flow 4): beneficiary list, notice period, objection, batch, pain.001"
+run "${C[@]}" list create L2026-WF-01 "$FIX/list_wf.csv" --project P2026-003 --title "2026年农村危房改造补助对象公示"
+echo "-- a notice period of 7 days is too short (H3):"
+refused "${A[@]}" list publish L2026-WF-01 --from 2026-11-02 --days 7
+run "${A[@]}" list publish L2026-WF-01 --from 2026-11-02 --days 10
+echo "-- paying on 2026-11-06, before the notice period has ended (H3):"
+refused "${C[@]}" pay batch "$FIX/batch_wf.csv" --code B2026-11-01 --date 2026-11-06
+echo "-- a villager objects to H0005 during the notice period; until it is resolved H0005 cannot be paid:"
+obj=$("$EM" "${C[@]}" list object L2026-WF-01 H0005 --date 2026-11-05 --reason "反映该户房屋已由子女新建")
+echo "$obj"
+refused "${C[@]}" pay batch "$FIX/batch_wf.csv" --code B2026-11-01 --date 2026-11-16
+run "${A[@]}" list resolve "${obj##*#}" --date 2026-11-10 --resolution "经入户核实，原房屋为D级危房，子女在外务工未新建，异议不成立"
+run "${C[@]}" pay batch "$FIX/batch_wf.csv" --code B2026-11-01 --date 2026-11-16 --key demo-batch-1
+run --user demo_reviewer --book DEMO pay review B2026-11-01
+run "${B[@]}" pay post B2026-11-01
+mkdir -p "$TOP/out/payments"
+run --user demo_cashier --book DEMO pay export B2026-11-01 -o "$TOP/out/payments/B2026-11-01.xml"
+printf '$ xmllint --noout --nonet --schema pain.001.001.03.xsd out/payments/B2026-11-01.xml\n'
+xmllint --noout --nonet --schema "$TOP/tests/fixtures/iso20022/pain.001.001.03.xsd" "$TOP/out/payments/B2026-11-01.xml"
+echo "-- the same household for the same item again (H2):"
+refused "${C[@]}" pay batch "$FIX/batch_wf.csv" --code B2026-11-02 --date 2026-11-20
+
+say "interest on the shared dedicated account belongs to its funds, by balance (A4)"
+out=$("$EM" "${C[@]}" fund interest 622848001122334455 --amount 3,456.78 --date 2026-09-21 --key demo-interest-q3)
+echo "$out"
+run "${R[@]}" voucher review "#${out##*#}"
+run "${B[@]}" voucher post "#${out##*#}"
 
 say "refusals: the rules hold inside the database"
 echo "-- a voucher that balances in total but moves money between funds (D2):"
-refused "${C[@]}" voucher draft "$FIX/bad_cross_fund.csv" --date 2026-05-21
+refused "${C[@]}" voucher draft "$FIX/bad_cross_fund.csv" --date 2026-11-20
+echo "-- wages of township staff are on the negative list (A3):"
+refused "${C[@]}" voucher draft "$FIX/bad_negative_list.csv" --date 2026-11-20
 echo "-- the reviewer prepares a voucher and tries to review it too (D6):"
-id=$("$EM" "${R[@]}" voucher draft "$FIX/bad_overdraft.csv" --date 2026-05-22 --memo "县级资金超额支付")
+id=$("$EM" "${R[@]}" voucher draft "$FIX/bad_overdraft.csv" --date 2026-11-20 --memo "县级资金超额支付")
 refused "${R[@]}" voucher review "$id"
 run "${R[@]}" voucher discard "$id"
 echo "-- the county fund has 300,000.00 but this pays 400,000.00 (A2):"
-id=$("$EM" "${C[@]}" voucher draft "$FIX/bad_overdraft.csv" --date 2026-05-22 --memo "县级资金超额支付")
+id=$("$EM" "${C[@]}" voucher draft "$FIX/bad_overdraft.csv" --date 2026-11-20 --memo "县级资金超额支付")
 run "${R[@]}" voucher review "$id"
 refused "${B[@]}" voucher post "$id"
 echo "-- the bookkeeper sends it back; the clerk discards it"
@@ -100,25 +149,34 @@ if psql -X -q -U demo_bookkeeper -c "UPDATE earmark.line SET amount_fen = 1"; th
 	echo "demo: the update of a posted line succeeded" >&2
 	exit 1
 fi
+echo "-- the auditor reads the ledger but not the households' ID numbers (H4):"
+printf '$ psql -U demo_auditor -c "SELECT id_no FROM earmark.household_private"\n'
+if psql -X -q -U demo_auditor -c "SELECT id_no FROM earmark.household_private"; then
+	echo "demo: the auditor read personal data" >&2
+	exit 1
+fi
 
 say "a correction is a 红字 reversal, then the right voucher"
-rev=$("$EM" "${C[@]}" voucher reverse 记-2026-05-0001 --date 2026-05-25 --key demo-reverse)
+rev=$("$EM" "${C[@]}" voucher reverse 收-2026-09-0001 --date 2026-09-30 --key demo-reverse)
 echo "$rev"
 run "${R[@]}" voucher review "$rev"
 run "${B[@]}" voucher post "$rev"
-post_file "$FIX/v6_households.csv" 2026-05-26 "食用菌大棚到户补助 (更正后重记)"
+out=$("$EM" "${C[@]}" fund interest 622848001122334455 --amount 3,465.87 --date 2026-09-21 --key demo-interest-q3b)
+echo "$out"
+run "${R[@]}" voucher review "#${out##*#}"
+run "${B[@]}" voucher post "#${out##*#}"
 
 say "vouchers"
 run "${B[@]}" voucher list
 say "试算平衡表"
-run "${B[@]}" report trial-balance --as-of 2026-06-30
-run "${B[@]}" report trial-balance --as-of 2026-06-30 --fund XJ2026-01
+run "${B[@]}" report trial-balance --as-of 2026-11-23
+run "${B[@]}" report trial-balance --as-of 2026-11-23 --fund ZY2026-01
 say "the hash chain (D8), recomputed by earmark from the stored vouchers"
 run --user demo_auditor --book DEMO ledger verify-chain
 
 cat <<EOF
 
 The demo book is in database earmark_demo of the private cluster. Look around with, e.g.:
-  PGHOST=$PGHOST PGDATABASE=earmark_demo ./earmark --user demo_auditor --book DEMO voucher show 记-2026-04-0001
+  PGHOST=$PGHOST PGDATABASE=earmark_demo ./earmark --user demo_auditor --book DEMO voucher show 转-2026-11-0001
 Stop the private PostgreSQL with: ./earmark db stop
 EOF

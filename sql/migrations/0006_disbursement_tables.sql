@@ -314,14 +314,14 @@ CREATE UNLOGGED TABLE earmark.pay_staging (
 	list       text,
 	item       text,
 	memo       text,
-	staged_by  name NOT NULL DEFAULT current_user,
+	staged_by  name NOT NULL,        -- set by a trigger (0007): whoever inserts
+	staged_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	PRIMARY KEY (stage_id, line_no)
 );
 CREATE SEQUENCE earmark.pay_stage_seq;
--- Each person sees and writes only their own staged rows.
-ALTER TABLE earmark.pay_staging ENABLE ROW LEVEL SECURITY;
-CREATE POLICY pay_staging_own ON earmark.pay_staging
-	USING (staged_by = current_user) WITH CHECK (staged_by = current_user);
+-- Clerks may INSERT (COPY) but not read it; earmark.pay_batch reads only
+-- the caller's own rows.  (Row-level security would be the natural fence,
+-- but COPY FROM refuses tables that have it.)
 
 CREATE TABLE earmark.pay_batch (
 	book_id            integer NOT NULL,

@@ -29,6 +29,12 @@ $$;
 
 -- P2: a project's budget from a fund on a date: the latest revision in
 -- force, else the original plan; NULL when the fund gives it nothing.
+-- 30.00 -> '30', 2.50 -> '2.5': shares and progress in messages.
+CREATE FUNCTION earmark.fmt_pct(x numeric) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+	SELECT pg_catalog.rtrim(pg_catalog.rtrim(pg_catalog.round(x, 2)::text, '0'), '.') || '%'
+$$;
+
 CREATE FUNCTION earmark.budget_on(b integer, p integer, f integer, d date) RETURNS bigint
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
 	SELECT COALESCE((SELECT r.amount_fen FROM earmark.budget_revision r
@@ -210,10 +216,10 @@ BEGIN
 						CASE WHEN by_retention <= by_progress
 						     THEN pg_catalog.format('the retention (质保金) of project ''%s'' is paid only after acceptance (P3)', r.project)
 						     ELSE pg_catalog.format('payment to project ''%s'' from fund ''%s'' goes beyond its inspected progress and advance (P3)', r.project, r.fund) END,
-						pg_catalog.format('budget %s, inspected progress %s%%, advance %s%% (%s), retention %s%%: at most %s before acceptance; paid before %s, this voucher %s',
-						                  earmark.fmt_fen(r.budget), COALESCE(r.progress, 0),
-						                  adv / 100.0, CASE WHEN r.started IS NULL THEN 'not started' ELSE 'started ' || r.started END,
-						                  ret / 100.0, earmark.fmt_fen(lim), earmark.fmt_fen(r.cbefore), earmark.fmt_fen(r.cdelta)),
+						pg_catalog.format('budget %s, inspected progress %s, advance %s (%s), retention %s: at most %s before acceptance; paid before %s, this voucher %s',
+						                  earmark.fmt_fen(r.budget), earmark.fmt_pct(COALESCE(r.progress, 0)),
+						                  earmark.fmt_pct(adv / 100.0), CASE WHEN r.started IS NULL THEN 'not started' ELSE 'started ' || r.started END,
+						                  earmark.fmt_pct(ret / 100.0), earmark.fmt_fen(lim), earmark.fmt_fen(r.cbefore), earmark.fmt_fen(r.cdelta)),
 						'record the inspection of the progress (earmark project event P inspection --progress N) or the acceptance first')::earmark.problem;
 				END IF;
 			END;
@@ -700,3 +706,17 @@ $$;
 
 CREATE TRIGGER household_payment_guard BEFORE UPDATE ON earmark.household_payment
 	FOR EACH ROW EXECUTE FUNCTION earmark.household_payment_guard();
+
+-- Staged batch rows belong to whoever inserted them: the stamp is not the
+-- client's to choose.
+CREATE FUNCTION earmark.pay_staging_stamp() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	NEW.staged_by := current_user;
+	NEW.staged_at := pg_catalog.now();
+	RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER pay_staging_stamp BEFORE INSERT OR UPDATE ON earmark.pay_staging
+	FOR EACH ROW EXECUTE FUNCTION earmark.pay_staging_stamp();

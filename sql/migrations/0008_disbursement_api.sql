@@ -424,6 +424,8 @@ DECLARE
 	pfx text := COALESCE(NULLIF(p_source, ''), 'batch') || ':';
 BEGIN
 	PERFORM earmark.require_role(who, 'earmark_clerk', 'prepare payment batches');
+	-- Rows a crashed client left behind (UNLOGGED: a server crash empties it anyway).
+	DELETE FROM earmark.pay_staging WHERE staged_at < pg_catalog.now() - interval '1 day';
 	SELECT pg_catalog.count(*) INTO n FROM earmark.pay_staging WHERE stage_id = p_stage AND staged_by = who;
 	IF n = 0 THEN
 		RAISE EXCEPTION 'payment batch has no rows' USING ERRCODE = 'EMI01';

@@ -3,7 +3,8 @@
 -- Personal data (household_private) is read in the office only: not by
 -- earmark_auditor, whose exports mask it anyway, and never by
 -- earmark_public.  Staged batch rows are written by COPY, so clerks insert
--- into pay_staging; its row-level security keeps each person to their own.
+-- into pay_staging but cannot read it (a trigger stamps each row with its
+-- writer; earmark.pay_batch takes only the caller's own).
 
 GRANT SELECT ON earmark.line_coded, earmark.book_setting, earmark.fund_category,
 	earmark.negative_list, earmark.negative_item, earmark.household_cap, earmark.project_village,
@@ -15,11 +16,11 @@ GRANT SELECT ON earmark.line_coded, earmark.book_setting, earmark.fund_category,
 	   earmark_auditor;
 GRANT SELECT ON earmark.household_private
 	TO earmark_clerk, earmark_reviewer, earmark_bookkeeper, earmark_cashier, earmark_admin;
-GRANT SELECT, INSERT ON earmark.pay_staging TO earmark_clerk;
+GRANT INSERT ON earmark.pay_staging TO earmark_clerk;
 
 GRANT EXECUTE ON FUNCTION earmark.mask_id(text), earmark.mask_name(text), earmark.mask_card(text),
 	earmark.mask_phone(text), earmark.id_problem(text, date), earmark.id_upgrade(text),
-	earmark.setting(integer, text), earmark.budget_on(integer, integer, integer, date),
+	earmark.setting(integer, text), earmark.fmt_pct(numeric), earmark.budget_on(integer, integer, integer, date),
 	earmark.interest_shares(integer, integer, date, bigint), earmark.constraint_text(text)
 	TO earmark_clerk, earmark_reviewer, earmark_bookkeeper, earmark_cashier, earmark_admin,
 	   earmark_auditor;
