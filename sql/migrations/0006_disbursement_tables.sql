@@ -316,7 +316,7 @@ CREATE UNLOGGED TABLE earmark.pay_staging (
 	memo       text,
 	staged_by  name NOT NULL,        -- set by a trigger (0007): whoever inserts
 	staged_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
-	PRIMARY KEY (stage_id, line_no)
+	PRIMARY KEY (staged_by, stage_id, line_no)   -- nobody can squat another's stage
 );
 CREATE SEQUENCE earmark.pay_stage_seq;
 -- Clerks may INSERT (COPY) but not read it; earmark.pay_batch reads only

@@ -328,7 +328,7 @@ BEGIN
 			                    AND NOT EXISTS (SELECT 1 FROM earmark.objection o
 			                                     WHERE o.book_id = b AND o.list_id = bl.list_id
 			                                       AND o.household_id = d.household_id
-			                                       AND o.resolved_on IS NULL)), 0) AS cleared,
+			                                       AND (o.resolved_on IS NULL OR o.resolved_on > d.dt))), 0) AS cleared,
 			       (SELECT pg_catalog.format('%s|%s|%s|%s', bl.code,
 			                   CASE WHEN bl.published_on IS NULL THEN 'unpublished'
 			                        WHEN bl.published_on + bl.notice_days > d.dt THEN 'period'
@@ -336,7 +336,7 @@ BEGIN
 			                   bl.published_on + bl.notice_days,
 			                   (SELECT o.raised_on || ': ' || o.reason FROM earmark.objection o
 			                     WHERE o.book_id = b AND o.list_id = bl.list_id
-			                       AND o.household_id = d.household_id AND o.resolved_on IS NULL
+			                       AND o.household_id = d.household_id AND (o.resolved_on IS NULL OR o.resolved_on > d.dt)
 			                     ORDER BY o.raised_on LIMIT 1))
 			          FROM earmark.beneficiary bn
 			          JOIN earmark.beneficiary_list bl ON bl.book_id = bn.book_id AND bl.list_id = bn.list_id
@@ -344,7 +344,7 @@ BEGIN
 			           AND (bl.published_on IS NULL OR bl.published_on + bl.notice_days > d.dt
 			                OR EXISTS (SELECT 1 FROM earmark.objection o
 			                            WHERE o.book_id = b AND o.list_id = bl.list_id
-			                              AND o.household_id = d.household_id AND o.resolved_on IS NULL))
+			                              AND o.household_id = d.household_id AND (o.resolved_on IS NULL OR o.resolved_on > d.dt)))
 			         ORDER BY bl.code LIMIT 1) AS blocked
 			  FROM d WHERE d.delta > 0
 		)
@@ -405,14 +405,16 @@ BEGIN
 			 GROUP BY 1, 2
 		)
 		SELECT iv.voucher_id, iv.nbanks, da.account_no, f.code AS fund,
-		       COALESCE(s.share_fen, 0) AS expected, COALESCE(got.fen, 0) AS booked
+		       COALESCE(x.expected, 0) AS expected, COALESCE(x.booked, 0) AS booked
 		  FROM iv
 		  LEFT JOIN earmark.dedicated_account da ON da.book_id = b AND da.bank_account_id = iv.bank
-		  CROSS JOIN LATERAL (SELECT x.fund_id, x.share_fen
-		                        FROM earmark.interest_shares(b, iv.bank, iv.voucher_date, iv.total) x) s
-		  FULL JOIN got ON got.voucher_id = iv.voucher_id AND got.fund_id = s.fund_id
-		  LEFT JOIN earmark.fund f ON f.book_id = b AND f.fund_id = COALESCE(s.fund_id, got.fund_id)
-		 WHERE iv.nbanks <> 1 OR COALESCE(s.share_fen, 0) <> COALESCE(got.fen, 0)
+		  CROSS JOIN LATERAL (
+			SELECT COALESCE(s.fund_id, g.fund_id) AS fund_id, s.share_fen AS expected, g.fen AS booked
+			  FROM earmark.interest_shares(b, iv.bank, iv.voucher_date, iv.total) s
+			  FULL JOIN (SELECT got.fund_id, got.fen FROM got WHERE got.voucher_id = iv.voucher_id) g
+			    ON g.fund_id = s.fund_id) x
+		  LEFT JOIN earmark.fund f ON f.book_id = b AND f.fund_id = x.fund_id
+		 WHERE iv.nbanks <> 1 OR COALESCE(x.expected, 0) <> COALESCE(x.booked, 0)
 		 ORDER BY f.code
 	LOOP
 		IF r.nbanks IS DISTINCT FROM 1 THEN
@@ -482,7 +484,7 @@ DROP FUNCTION earmark.line_guard();
 CREATE FUNCTION earmark.lines_guard() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-	who name := earmark.actor();
+	who name;
 	ids bigint[];
 	b integer;
 	r record;
@@ -507,19 +509,23 @@ BEGIN
 		RAISE EXCEPTION 'one statement may change the lines of one book only' USING ERRCODE = 'EMD03';
 	END IF;
 
-	-- D3
-	FOR r IN SELECT x.id, v.status, v.number_text, v.prepared_by
+	-- D3: drafts only (whoever asks), then by their preparer only.
+	FOR r IN SELECT x.id, v.status, v.number_text
 	           FROM pg_catalog.unnest(ids) x(id)
 	           LEFT JOIN earmark.voucher v ON v.book_id = b AND v.voucher_id = x.id
-	          WHERE v.status IS DISTINCT FROM 'draft' OR v.prepared_by <> who
+	          WHERE v.status IS DISTINCT FROM 'draft'
 	          ORDER BY x.id LIMIT 1
 	LOOP
-		IF r.status IS DISTINCT FROM 'draft' THEN
-			RAISE EXCEPTION 'lines of voucher % cannot be changed: it is % (D3)',
-				COALESCE(r.number_text, '#' || r.id), COALESCE(r.status, 'gone')
-				USING ERRCODE = 'EMD03',
-				      HINT = 'posted vouchers are append-only; correct one with earmark voucher reverse';
-		END IF;
+		RAISE EXCEPTION 'lines of voucher % cannot be changed: it is % (D3)',
+			COALESCE(r.number_text, '#' || r.id), COALESCE(r.status, 'gone')
+			USING ERRCODE = 'EMD03',
+			      HINT = 'posted vouchers are append-only; correct one with earmark voucher reverse';
+	END LOOP;
+	who := earmark.actor();
+	FOR r IN SELECT v.voucher_id AS id, v.prepared_by FROM earmark.voucher v
+	          WHERE v.book_id = b AND v.voucher_id = ANY (ids) AND v.prepared_by <> who
+	          ORDER BY v.voucher_id LIMIT 1
+	LOOP
 		RAISE EXCEPTION 'draft #% belongs to ''%'' (D3)', r.id, r.prepared_by
 			USING ERRCODE = 'EMD03', DETAIL = 'drafts may be changed by their preparer only';
 	END LOOP;
@@ -720,3 +726,21 @@ $$;
 
 CREATE TRIGGER pay_staging_stamp BEFORE INSERT OR UPDATE ON earmark.pay_staging
 	FOR EACH ROW EXECUTE FUNCTION earmark.pay_staging_stamp();
+
+-- What was disclosed is what is paid: a published list's header does not change.
+CREATE FUNCTION earmark.beneficiary_list_guard() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	IF OLD.published_on IS NOT NULL THEN
+		RAISE EXCEPTION 'beneficiary list ''%'' was published on % and cannot change (H3)', OLD.code, OLD.published_on
+			USING ERRCODE = 'EMH03', HINT = 'make a new list and disclose it for its own notice period';
+	END IF;
+	IF TG_OP = 'DELETE' THEN
+		RETURN OLD;
+	END IF;
+	RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER beneficiary_list_guard BEFORE UPDATE OR DELETE ON earmark.beneficiary_list
+	FOR EACH ROW EXECUTE FUNCTION earmark.beneficiary_list_guard();

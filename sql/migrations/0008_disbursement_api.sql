@@ -90,8 +90,8 @@ BEGIN
 	WHEN 'project' THEN SELECT project_id INTO id FROM earmark.project WHERE book_id = b AND code = p_code;
 	WHEN 'village' THEN SELECT village_id INTO id FROM earmark.village WHERE book_id = b AND code = p_code;
 	WHEN 'household' THEN SELECT household_id INTO id FROM earmark.household WHERE book_id = b AND code = p_code;
-	WHEN 'category' THEN SELECT category_id INTO id FROM earmark.use_category WHERE book_id = b AND code = p_code;
-	WHEN 'bank account' THEN SELECT bank_account_id INTO id FROM earmark.dedicated_account WHERE book_id = b AND account_no = p_code;
+	WHEN 'use category' THEN SELECT category_id INTO id FROM earmark.use_category WHERE book_id = b AND code = p_code;
+	WHEN 'dedicated account' THEN SELECT bank_account_id INTO id FROM earmark.dedicated_account WHERE book_id = b AND account_no = p_code;
 	WHEN 'list' THEN SELECT list_id INTO id FROM earmark.beneficiary_list WHERE book_id = b AND code = p_code;
 	END CASE;
 	IF id IS NULL THEN
@@ -127,10 +127,10 @@ BEGIN
 		                          bank_account_id, received_on)
 		VALUES (b, r->>'code', r->>'name', r->>'level', COALESCE(r->>'type', ''), (r->>'year')::smallint,
 		        COALESCE(r->>'doc_no', ''), (r->>'amount_fen')::bigint,
-		        earmark.id_of(b, 'bank account', r->>'bank_account'), NULLIF(r->>'received_on', '')::date)
+		        earmark.id_of(b, 'dedicated account', r->>'bank_account'), NULLIF(r->>'received_on', '')::date)
 		RETURNING fund_id INTO id;
 		FOR c IN SELECT earmark.split_list(r->>'categories') LOOP
-			INSERT INTO earmark.fund_category VALUES (b, id, earmark.id_of(b, 'category', c));
+			INSERT INTO earmark.fund_category VALUES (b, id, earmark.id_of(b, 'use category', c));
 		END LOOP;
 	WHEN 'village' THEN
 		INSERT INTO earmark.village (book_id, code, name, township, county)
@@ -152,7 +152,7 @@ BEGIN
 		                             responsible, contractor, subsidy_standard, benefit_mechanism,
 		                             planned_start, planned_end)
 		VALUES (b, r->>'code', r->>'name',
-		        CASE WHEN COALESCE(r->>'category', '') <> '' THEN earmark.id_of(b, 'category', r->>'category') END,
+		        CASE WHEN COALESCE(r->>'category', '') <> '' THEN earmark.id_of(b, 'use category', r->>'category') END,
 		        COALESCE(r->>'scale', ''), COALESCE(r->>'implementing_unit', ''),
 		        COALESCE(r->>'responsible', ''), COALESCE(r->>'contractor', ''),
 		        COALESCE(r->>'subsidy_standard', ''), COALESCE(r->>'benefit_mechanism', ''),
@@ -196,10 +196,10 @@ BEGIN
 			INSERT INTO earmark.use_category (book_id, code, name) VALUES (b, r->>'category', r->>'name');
 		END IF;
 		INSERT INTO earmark.negative_item (book_id, version, category_id)
-		VALUES (b, (r->>'version')::integer, earmark.id_of(b, 'category', r->>'category'));
+		VALUES (b, (r->>'version')::integer, earmark.id_of(b, 'use category', r->>'category'));
 	WHEN 'household_cap' THEN
 		INSERT INTO earmark.household_cap (book_id, category_id, year, cap_fen)
-		VALUES (b, earmark.id_of(b, 'category', r->>'category'), (r->>'year')::smallint, (r->>'cap_fen')::bigint);
+		VALUES (b, earmark.id_of(b, 'use category', r->>'category'), (r->>'year')::smallint, (r->>'cap_fen')::bigint);
 	WHEN 'setting' THEN
 		INSERT INTO earmark.book_setting (book_id, key, value) VALUES (b, r->>'key', (r->>'value')::integer)
 		ON CONFLICT (book_id, key) DO UPDATE SET value = EXCLUDED.value;
@@ -282,6 +282,7 @@ DECLARE
 	probs earmark.problem[] := '{}';
 	msg text;
 	con text;
+	st text;
 	n integer := 0;
 BEGIN
 	PERFORM earmark.require_role(who, 'earmark_clerk', 'prepare beneficiary lists');
@@ -295,11 +296,12 @@ BEGIN
 			        (r->>'amount_fen')::bigint, NULLIF(r->>'cost_fen', '')::bigint, COALESCE(r->>'standard', ''));
 			n := n + 1;
 		EXCEPTION WHEN OTHERS THEN
-			GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, con = CONSTRAINT_NAME;
+			GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, con = CONSTRAINT_NAME, st = RETURNED_SQLSTATE;
 			IF con <> '' THEN
 				msg := COALESCE(earmark.constraint_text(con), msg);
 			END IF;
-			probs := probs || ROW('EMI01', pg_catalog.format('%s: %s', COALESCE(r->>'source', '?'), msg),
+			probs := probs || ROW(CASE WHEN st LIKE 'EM%' THEN st ELSE 'EMI01' END,
+			                      pg_catalog.format('%s: %s', COALESCE(r->>'source', '?'), msg),
 			                      NULL, NULL)::earmark.problem;
 		END;
 	END LOOP;
@@ -477,8 +479,13 @@ BEGIN
 		                                     WHERE n.book_id = b AND n.valid_from <= p_date
 		                                     ORDER BY n.valid_from DESC LIMIT 1)) AS negative,
 		       pg_catalog.count(*) OVER (PARTITION BY e.household_id, e.project_id, e.item) AS dup,
-		       hpay.end_to_end_id AS paid_by
+		       hpay.end_to_end_id AS paid_by, bl.published_on, bl.published_on + bl.notice_days AS payable_from,
+		       (SELECT o.raised_on || ': ' || o.reason FROM earmark.objection o
+		         WHERE o.book_id = b AND o.list_id = e.list_id AND o.household_id = e.household_id
+		           AND (o.resolved_on IS NULL OR o.resolved_on > p_date)
+		         ORDER BY o.raised_on LIMIT 1) AS objection
 		  FROM em_pay e
+		  LEFT JOIN earmark.beneficiary_list bl ON bl.book_id = b AND bl.list_id = e.list_id
 		  LEFT JOIN earmark.project_village pv
 		         ON pv.book_id = b AND pv.project_id = e.project_id AND pv.village_id = e.village_id
 		  LEFT JOIN earmark.household_private hp ON hp.book_id = b AND hp.household_id = e.household_id
@@ -520,6 +527,16 @@ BEGIN
 		ELSIF r.household_id IS NOT NULL AND r.granted IS NULL THEN
 			probs := probs || ROW('EMH03', pg_catalog.format('%s%s: household ''%s'' is not on list ''%s'' for item ''%s'' (H3)', pfx, r.line_no, r.household, r.list, r.item), NULL,
 			                      'a household is paid only as its disclosed beneficiary list says')::earmark.problem;
+		ELSIF r.published_on IS NULL THEN
+			probs := probs || ROW('EMH03', pg_catalog.format('%s%s: beneficiary list ''%s'' has not been disclosed (H3)', pfx, r.line_no, r.list), NULL,
+			                      'publish the list on the village notice board first: earmark list publish')::earmark.problem;
+		ELSIF r.payable_from > p_date THEN
+			probs := probs || ROW('EMH03', pg_catalog.format('%s%s: the notice period of list ''%s'' has not ended (H3)', pfx, r.line_no, r.list),
+			                      pg_catalog.format('payable from %s; the payment is dated %s', r.payable_from, p_date),
+			                      '公示无异议后拨付: pay after the notice period')::earmark.problem;
+		ELSIF r.objection IS NOT NULL THEN
+			probs := probs || ROW('EMH03', pg_catalog.format('%s%s: household ''%s'' has an unresolved objection on list ''%s'' (H3)', pfx, r.line_no, r.household, r.list),
+			                      pg_catalog.format('raised %s', r.objection), 'resolve the objection first: earmark list resolve')::earmark.problem;
 		ELSIF r.amount_fen > r.granted THEN
 			probs := probs || ROW('EMH02', pg_catalog.format('%s%s: household ''%s'' is granted %s on list ''%s'', not %s (H2)', pfx, r.line_no, r.household,
 			                      earmark.fmt_fen(r.granted), r.list, earmark.fmt_fen(r.amount_fen)), NULL, NULL)::earmark.problem;
@@ -529,7 +546,7 @@ BEGIN
 		END IF;
 		IF r.household_id IS NOT NULL AND r.id_no IS NULL THEN
 			probs := probs || ROW('EMH01', pg_catalog.format('%s%s: household ''%s'' has no ID number on record (H1)', pfx, r.line_no, r.household), NULL, NULL)::earmark.problem;
-		ELSIF r.id_bad IS NOT NULL THEN
+		ELSIF r.household_id IS NOT NULL AND r.id_bad IS NOT NULL THEN
 			probs := probs || ROW('EMH01', pg_catalog.format('%s%s: household ''%s'' has an invalid ID number (H1)', pfx, r.line_no, r.household), r.id_bad, NULL)::earmark.problem;
 		END IF;
 		IF r.household_id IS NOT NULL AND r.dup > 1 THEN
@@ -790,7 +807,7 @@ RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	b integer := earmark.book_of(p_book);
-	bank integer := earmark.id_of(b, 'bank account', p_account_no);
+	bank integer := earmark.id_of(b, 'dedicated account', p_account_no);
 	lines jsonb;
 BEGIN
 	PERFORM earmark.require_role(earmark.actor(), 'earmark_clerk', 'book interest');
