@@ -31,7 +31,8 @@ SET earmark_test.people = 't_d1';
 \ir fixture/helpers.psql
 
 -- The book: 2026 from January, two dedicated accounts; F1 and F2 share the
--- first (A2 keeps their cash apart), F3 has the second.
+-- first (A2 keeps their cash apart), F3 has the second.  Every fund permits
+-- the use category JC (A3); household H0001 has its ID number (H1).
 SET ROLE t_d1_admin;
 SELECT earmark.book_create('B1', '测试县专项资金', '2026-01-01', $$[
 	{"code": "1002", "name": "银行存款", "kind": "asset", "normal_side": "D", "is_bank": true},
@@ -46,22 +47,22 @@ SELECT earmark.master_import('B1', 'bank_account', $$[
 	{"account_no": "622800000001", "bank_name": "农业银行县支行", "cnaps": "103100000001", "source": "bank_accounts.csv:2"},
 	{"account_no": "622800000002", "bank_name": "县农村信用社", "cnaps": "402100000002", "source": "bank_accounts.csv:3"}
 ]$$) AS imported \gset
-SELECT earmark.master_import('B1', 'fund', $$[
-	{"code": "F1", "name": "中央衔接资金", "level": "central", "year": 2026, "amount_fen": 500000000, "bank_account": "622800000001", "source": "funds.csv:2"},
-	{"code": "F2", "name": "省级衔接资金", "level": "province", "year": 2026, "amount_fen": 300000000, "bank_account": "622800000001", "source": "funds.csv:3"},
-	{"code": "F3", "name": "县级配套资金", "level": "county", "year": 2026, "amount_fen": 100000000, "bank_account": "622800000002", "source": "funds.csv:4"}
-]$$) AS imported \gset
 SELECT earmark.master_import('B1', 'category', $$[
 	{"code": "JC", "name": "基础设施", "source": "categories.csv:2"}
+]$$) AS imported \gset
+SELECT earmark.master_import('B1', 'fund', $$[
+	{"code": "F1", "name": "中央衔接资金", "level": "central", "year": 2026, "amount_fen": 500000000, "bank_account": "622800000001", "categories": "JC", "source": "funds.csv:2"},
+	{"code": "F2", "name": "省级衔接资金", "level": "province", "year": 2026, "amount_fen": 300000000, "bank_account": "622800000001", "categories": "JC", "source": "funds.csv:3"},
+	{"code": "F3", "name": "县级配套资金", "level": "county", "year": 2026, "amount_fen": 100000000, "bank_account": "622800000002", "categories": "JC", "source": "funds.csv:4"}
 ]$$) AS imported \gset
 SELECT earmark.master_import('B1', 'village', $$[
 	{"code": "610826101201", "name": "东沟村", "township": "城关镇", "source": "villages.csv:2"}
 ]$$) AS imported \gset
 SELECT earmark.master_import('B1', 'household', $$[
-	{"code": "H0001", "village": "610826101201", "head_name": "张三", "source": "households.csv:2"}
+	{"code": "H0001", "village": "610826101201", "head_name": "张三", "id_no": "610826198003120014", "source": "households.csv:2"}
 ]$$) AS imported \gset
 SELECT earmark.master_import('B1', 'project', $$[
-	{"code": "P2026-001", "name": "东沟村道路硬化", "category": "JC", "source": "projects.csv:2"}
+	{"code": "P2026-001", "name": "东沟村道路硬化", "category": "JC", "villages": "610826101201", "source": "projects.csv:2"}
 ]$$) AS imported \gset
 RESET ROLE;
 
@@ -72,17 +73,17 @@ SELECT pg_temp.state() AS s0 \gset
 SET ROLE t_d1_clerk;
 SELECT throws_ok(
 	$$SELECT earmark.voucher_draft('B1', '2026-03-10', '记', 'unbalanced', NULL,
-		jsonb_build_array(pg_temp.ln('5001', 'D', 10000, 'F1'), pg_temp.ln('2302', 'C', 9000, 'F1')))$$,
+		jsonb_build_array(pg_temp.ln('5001', 'D', 10000, 'F1', category => 'JC'), pg_temp.ln('2302', 'C', 9000, 'F1')))$$,
 	'EMD01', 'voucher does not balance (D1)',
 	'D1: a voucher whose debits and credits differ is refused');
 SELECT matches(pg_temp.error_of(
 	$$SELECT earmark.voucher_draft('B1', '2026-03-10', '记', 'unbalanced', NULL,
-		jsonb_build_array(pg_temp.ln('5001', 'D', 10000, 'F1'), pg_temp.ln('2302', 'C', 9000, 'F1')))$$),
+		jsonb_build_array(pg_temp.ln('5001', 'D', 10000, 'F1', category => 'JC'), pg_temp.ln('2302', 'C', 9000, 'F1')))$$),
 	'debits 100\.00, credits 90\.00',
 	'D1: the refusal names both totals');
 SELECT throws_ok(
 	$$SELECT earmark.voucher_draft('B1', '2026-03-10', '记', 'one line', NULL,
-		jsonb_build_array(pg_temp.ln('5001', 'D', 10000, 'F1')))$$,
+		jsonb_build_array(pg_temp.ln('5001', 'D', 10000, 'F1', category => 'JC')))$$,
 	'EMD01', 'a voucher needs at least two lines (D1)',
 	'D1: a voucher with one line is refused');
 SELECT throws_ok(
@@ -91,7 +92,7 @@ SELECT throws_ok(
 	'D1: a voucher without lines is refused');
 SELECT throws_ok(
 	$$SELECT earmark.voucher_draft('B1', '2026-03-10', '记', 'one line, twice', NULL,
-		jsonb_build_array(pg_temp.ln('5001', 'D', 10000, 'F1'), pg_temp.ln('5001', 'D', 10000, 'F1')))$$,
+		jsonb_build_array(pg_temp.ln('5001', 'D', 10000, 'F1', category => 'JC'), pg_temp.ln('5001', 'D', 10000, 'F1', category => 'JC')))$$,
 	'EMD01', 'voucher does not balance (D1)',
 	'D1: two debits and no credit are refused');
 RESET ROLE;
@@ -102,18 +103,18 @@ SELECT is(pg_temp.state(), :'s0', 'D1: the refused vouchers left nothing behind'
 SET ROLE t_d1_clerk;
 SELECT throws_ok(
 	$$SELECT earmark.voucher_draft('B1', '2026-03-10', '记', 'crosses funds', NULL,
-		jsonb_build_array(pg_temp.ln('5001', 'D', 10000, 'F1'), pg_temp.ln('2302', 'C', 10000, 'F2')))$$,
+		jsonb_build_array(pg_temp.ln('5001', 'D', 10000, 'F1', category => 'JC'), pg_temp.ln('2302', 'C', 10000, 'F2')))$$,
 	'EMD02', 'voucher does not balance for fund ''F1'' (D2)',
 	'D2: a voucher balanced in total but not per fund is refused');
 SELECT matches(pg_temp.error_of(
 	$$SELECT earmark.voucher_draft('B1', '2026-03-10', '记', 'crosses funds', NULL,
-		jsonb_build_array(pg_temp.ln('5001', 'D', 10000, 'F1'), pg_temp.ln('2302', 'C', 10000, 'F2')))$$),
+		jsonb_build_array(pg_temp.ln('5001', 'D', 10000, 'F1', category => 'JC'), pg_temp.ln('2302', 'C', 10000, 'F2')))$$),
 	E'^EMD02: .*\n2 problems:\n.*fund ''F1''.*debits 100\\.00, credits 0\\.00.*\n.*fund ''F2''.*debits 0\\.00, credits 100\\.00',
 	'D2: the refusal names every fund that does not balance, with its totals');
 SELECT throws_ok(
 	$$SELECT earmark.voucher_draft('B1', '2026-03-10', '记', 'balanced in three funds but not in each', NULL,
-		jsonb_build_array(pg_temp.ln('5001', 'D', 10000, 'F1'), pg_temp.ln('2302', 'C', 5000, 'F1'),
-		                  pg_temp.ln('5001', 'D', 5000, 'F3'), pg_temp.ln('2302', 'C', 10000, 'F3')))$$,
+		jsonb_build_array(pg_temp.ln('5001', 'D', 10000, 'F1', category => 'JC'), pg_temp.ln('2302', 'C', 5000, 'F1'),
+		                  pg_temp.ln('5001', 'D', 5000, 'F3', category => 'JC'), pg_temp.ln('2302', 'C', 10000, 'F3')))$$,
 	'EMD02', 'voucher does not balance for fund ''F1'' (D2)',
 	'D2: each fund must balance even when the totals do');
 RESET ROLE;
@@ -124,8 +125,8 @@ SELECT is(pg_temp.state(), :'s0', 'D2: the refused vouchers left nothing behind'
 SET ROLE t_d1_clerk;
 SELECT lives_ok(
 	$$SELECT earmark.voucher_draft('B1', '2026-03-10', '记', 'two funds, each balanced', 'd1-good',
-		jsonb_build_array(pg_temp.ln('5001', 'D', 10000, 'F1'), pg_temp.ln('2302', 'C', 10000, 'F1'),
-		                  pg_temp.ln('5001', 'D', 2500, 'F2'), pg_temp.ln('5001', 'D', 2500, 'F2'),
+		jsonb_build_array(pg_temp.ln('5001', 'D', 10000, 'F1', category => 'JC'), pg_temp.ln('2302', 'C', 10000, 'F1'),
+		                  pg_temp.ln('5001', 'D', 2500, 'F2', category => 'JC'), pg_temp.ln('5001', 'D', 2500, 'F2', category => 'JC'),
 		                  pg_temp.ln('2302', 'C', 5000, 'F2')))$$,
 	'D1, D2: a voucher balanced per fund across two funds is accepted');
 RESET ROLE;
@@ -146,27 +147,31 @@ SELECT is(pg_temp.post('B1', '2026-03-11',
 -- The triggers are the backstop ---------------------------------------------
 -- A superuser (a person here: postgres logs in) writes drafts straight into
 -- the tables, past voucher_draft; the reviewer's review must still refuse.
+-- Their expense lines carry the use category JC, as A3 wants of them.
 
 INSERT INTO earmark.voucher (book_id, voucher_date, memo) VALUES (:book_id, '2026-03-12', 'direct, unbalanced')
 RETURNING voucher_id AS raw_unbal \gset
-INSERT INTO earmark.line (book_id, voucher_id, line_no, account_id, side, amount_fen, fund_id)
-SELECT :book_id, :raw_unbal, x.no, a.account_id, x.side, x.amount, f.fund_id
+INSERT INTO earmark.line (book_id, voucher_id, line_no, account_id, side, amount_fen, fund_id, category_id)
+SELECT :book_id, :raw_unbal, x.no, a.account_id, x.side, x.amount, f.fund_id, CASE WHEN a.spend THEN c.category_id END
   FROM (VALUES (1, '5001', 'D', 10000), (2, '2302', 'C', 9999)) x(no, code, side, amount)
   JOIN earmark.account a ON a.book_id = :book_id AND a.code = x.code
-  JOIN earmark.fund f ON f.book_id = :book_id AND f.code = 'F1';
+  JOIN earmark.fund f ON f.book_id = :book_id AND f.code = 'F1'
+  JOIN earmark.use_category c ON c.book_id = :book_id AND c.code = 'JC';
 INSERT INTO earmark.voucher (book_id, voucher_date, memo) VALUES (:book_id, '2026-03-12', 'direct, one line')
 RETURNING voucher_id AS raw_one \gset
-INSERT INTO earmark.line (book_id, voucher_id, line_no, account_id, side, amount_fen, fund_id)
-SELECT :book_id, :raw_one, 1, a.account_id, 'D', 10000, f.fund_id
+INSERT INTO earmark.line (book_id, voucher_id, line_no, account_id, side, amount_fen, fund_id, category_id)
+SELECT :book_id, :raw_one, 1, a.account_id, 'D', 10000, f.fund_id, c.category_id
   FROM earmark.account a JOIN earmark.fund f ON f.book_id = a.book_id AND f.code = 'F1'
+  JOIN earmark.use_category c ON c.book_id = a.book_id AND c.code = 'JC'
  WHERE a.book_id = :book_id AND a.code = '5001';
 INSERT INTO earmark.voucher (book_id, voucher_date, memo) VALUES (:book_id, '2026-03-12', 'direct, crosses funds')
 RETURNING voucher_id AS raw_cross \gset
-INSERT INTO earmark.line (book_id, voucher_id, line_no, account_id, side, amount_fen, fund_id)
-SELECT :book_id, :raw_cross, x.no, a.account_id, x.side, 7000, f.fund_id
+INSERT INTO earmark.line (book_id, voucher_id, line_no, account_id, side, amount_fen, fund_id, category_id)
+SELECT :book_id, :raw_cross, x.no, a.account_id, x.side, 7000, f.fund_id, CASE WHEN a.spend THEN c.category_id END
   FROM (VALUES (1, '5001', 'D', 'F1'), (2, '2302', 'C', 'F3')) x(no, code, side, fund)
   JOIN earmark.account a ON a.book_id = :book_id AND a.code = x.code
-  JOIN earmark.fund f ON f.book_id = :book_id AND f.code = x.fund;
+  JOIN earmark.fund f ON f.book_id = :book_id AND f.code = x.fund
+  JOIN earmark.use_category c ON c.book_id = :book_id AND c.code = 'JC';
 
 SELECT pg_temp.state() AS s1 \gset
 SET ROLE t_d1_rev;
@@ -195,7 +200,7 @@ RESET ROLE;
 SET ROLE t_d1_clerk;
 SELECT throws_ok(
 	$$SELECT earmark.voucher_draft('B1', '2026-03-10', '记', 'overflow', NULL,
-		(SELECT jsonb_agg(pg_temp.ln('5001', 'D', 999999999999999999, 'F1')) FROM generate_series(1, 10))
+		(SELECT jsonb_agg(pg_temp.ln('5001', 'D', 999999999999999999, 'F1', category => 'JC')) FROM generate_series(1, 10))
 		|| jsonb_build_array(pg_temp.ln('2302', 'C', 100, 'F1')))$$,
 	'EMI01', 'voucher total is too large',
 	'D1: debits that overflow bigint are refused by name');

@@ -33,7 +33,8 @@ SET earmark_test.people = 't_d4';
 \ir fixture/helpers.psql
 
 -- The book: 2026 from January, two dedicated accounts; F1 and F2 share the
--- first (A2 keeps their cash apart), F3 has the second.
+-- first (A2 keeps their cash apart), F3 has the second.  Every fund permits
+-- the use category JC (A3); household H0001 has its ID number (H1).
 SET ROLE t_d4_admin;
 SELECT earmark.book_create('B1', '测试县专项资金', '2026-01-01', $$[
 	{"code": "1002", "name": "银行存款", "kind": "asset", "normal_side": "D", "is_bank": true},
@@ -48,22 +49,34 @@ SELECT earmark.master_import('B1', 'bank_account', $$[
 	{"account_no": "622800000001", "bank_name": "农业银行县支行", "cnaps": "103100000001", "source": "bank_accounts.csv:2"},
 	{"account_no": "622800000002", "bank_name": "县农村信用社", "cnaps": "402100000002", "source": "bank_accounts.csv:3"}
 ]$$) AS imported \gset
-SELECT earmark.master_import('B1', 'fund', $$[
-	{"code": "F1", "name": "中央衔接资金", "level": "central", "year": 2026, "amount_fen": 500000000, "bank_account": "622800000001", "source": "funds.csv:2"},
-	{"code": "F2", "name": "省级衔接资金", "level": "province", "year": 2026, "amount_fen": 300000000, "bank_account": "622800000001", "source": "funds.csv:3"},
-	{"code": "F3", "name": "县级配套资金", "level": "county", "year": 2026, "amount_fen": 100000000, "bank_account": "622800000002", "source": "funds.csv:4"}
-]$$) AS imported \gset
 SELECT earmark.master_import('B1', 'category', $$[
 	{"code": "JC", "name": "基础设施", "source": "categories.csv:2"}
+]$$) AS imported \gset
+SELECT earmark.master_import('B1', 'fund', $$[
+	{"code": "F1", "name": "中央衔接资金", "level": "central", "year": 2026, "amount_fen": 500000000, "bank_account": "622800000001", "categories": "JC", "source": "funds.csv:2"},
+	{"code": "F2", "name": "省级衔接资金", "level": "province", "year": 2026, "amount_fen": 300000000, "bank_account": "622800000001", "categories": "JC", "source": "funds.csv:3"},
+	{"code": "F3", "name": "县级配套资金", "level": "county", "year": 2026, "amount_fen": 100000000, "bank_account": "622800000002", "categories": "JC", "source": "funds.csv:4"}
 ]$$) AS imported \gset
 SELECT earmark.master_import('B1', 'village', $$[
 	{"code": "610826101201", "name": "东沟村", "township": "城关镇", "source": "villages.csv:2"}
 ]$$) AS imported \gset
 SELECT earmark.master_import('B1', 'household', $$[
-	{"code": "H0001", "village": "610826101201", "head_name": "张三", "source": "households.csv:2"}
+	{"code": "H0001", "village": "610826101201", "head_name": "张三", "id_no": "610826198003120014", "source": "households.csv:2"}
 ]$$) AS imported \gset
 SELECT earmark.master_import('B1', 'project', $$[
-	{"code": "P2026-001", "name": "东沟村道路硬化", "category": "JC", "source": "projects.csv:2"}
+	{"code": "P2026-001", "name": "东沟村道路硬化", "category": "JC", "villages": "610826101201", "source": "projects.csv:2"}
+]$$) AS imported \gset
+-- P1-P3: the project is approved, has a target and a budget from F1, and
+-- has started, so it may be paid up to the 30 % advance before inspection.
+SELECT earmark.master_import('B1', 'project_target', $$[
+	{"project": "P2026-001", "kind": "产出", "indicator": "硬化道路", "value": "3.2 公里", "source": "project_targets.csv:2"}
+]$$) AS imported \gset
+SELECT earmark.master_import('B1', 'project_budget', $$[
+	{"project": "P2026-001", "fund": "F1", "amount_fen": 10000000, "source": "project_budgets.csv:2"}
+]$$) AS imported \gset
+SELECT earmark.master_import('B1', 'project_event', $$[
+	{"project": "P2026-001", "kind": "approval", "date": "2026-01-05", "doc_no": "县振发〔2026〕1号", "source": "project_events.csv:2"},
+	{"project": "P2026-001", "kind": "start", "date": "2026-01-10", "source": "project_events.csv:3"}
 ]$$) AS imported \gset
 RESET ROLE;
 
@@ -83,12 +96,12 @@ SELECT pg_temp.state() AS s0 \gset
 SET ROLE t_d4_clerk;
 SELECT throws_ok(
 	$$SELECT earmark.voucher_draft('B1', '2026-03-10', '记', 'red ink by hand', NULL,
-		jsonb_build_array(pg_temp.ln('5001', 'D', -30000, 'F1'), pg_temp.ln('2302', 'C', -30000, 'F1')))$$,
+		jsonb_build_array(pg_temp.ln('5001', 'D', -30000, 'F1', category => 'JC'), pg_temp.ln('2302', 'C', -30000, 'F1')))$$,
 	'EMD04', 'line 1: negative amount outside a reversal (D4)',
 	'D4: negative amounts outside a reversal are refused');
 SELECT throws_ok(
 	$$SELECT earmark.voucher_draft('B1', '2026-03-10', '记', 'one negative line', NULL,
-		jsonb_build_array(pg_temp.ln('5001', 'D', 30000, 'F1'), pg_temp.ln('5001', 'D', -10000, 'F1', NULL, '{"source": "v.csv:3"}'),
+		jsonb_build_array(pg_temp.ln('5001', 'D', 30000, 'F1', category => 'JC'), pg_temp.ln('5001', 'D', -10000, 'F1', NULL, '{"source": "v.csv:3"}', category => 'JC'),
 		                  pg_temp.ln('2302', 'C', 20000, 'F1')))$$,
 	'EMD04', 'line 2 (v.csv:3): negative amount outside a reversal (D4)',
 	'D4: one negative line, even in a balanced voucher, is refused and named');
@@ -109,7 +122,7 @@ SELECT is(pg_temp.state(), :'s0', 'D4: nothing left behind by the direct attempt
 
 SET ROLE t_d4_clerk;
 SELECT earmark.voucher_draft('B1', '2026-03-11', '记', 'still a draft', NULL,
-	jsonb_build_array(pg_temp.ln('5001', 'D', 100, 'F1'), pg_temp.ln('2302', 'C', 100, 'F1'))) AS draft \gset
+	jsonb_build_array(pg_temp.ln('5001', 'D', 100, 'F1', category => 'JC'), pg_temp.ln('2302', 'C', 100, 'F1'))) AS draft \gset
 RESET ROLE;
 SELECT pg_temp.state() AS s1 \gset
 SET ROLE t_d4_clerk;

@@ -31,7 +31,8 @@ SET earmark_test.people = 't_d5';
 \ir fixture/helpers.psql
 
 -- The book: 2026 from January, two dedicated accounts; F1 and F2 share the
--- first (A2 keeps their cash apart), F3 has the second.
+-- first (A2 keeps their cash apart), F3 has the second.  Every fund permits
+-- the use category JC (A3); household H0001 has its ID number (H1).
 SET ROLE t_d5_admin;
 SELECT earmark.book_create('B1', '测试县专项资金', '2026-01-01', $$[
 	{"code": "1002", "name": "银行存款", "kind": "asset", "normal_side": "D", "is_bank": true},
@@ -46,22 +47,22 @@ SELECT earmark.master_import('B1', 'bank_account', $$[
 	{"account_no": "622800000001", "bank_name": "农业银行县支行", "cnaps": "103100000001", "source": "bank_accounts.csv:2"},
 	{"account_no": "622800000002", "bank_name": "县农村信用社", "cnaps": "402100000002", "source": "bank_accounts.csv:3"}
 ]$$) AS imported \gset
-SELECT earmark.master_import('B1', 'fund', $$[
-	{"code": "F1", "name": "中央衔接资金", "level": "central", "year": 2026, "amount_fen": 500000000, "bank_account": "622800000001", "source": "funds.csv:2"},
-	{"code": "F2", "name": "省级衔接资金", "level": "province", "year": 2026, "amount_fen": 300000000, "bank_account": "622800000001", "source": "funds.csv:3"},
-	{"code": "F3", "name": "县级配套资金", "level": "county", "year": 2026, "amount_fen": 100000000, "bank_account": "622800000002", "source": "funds.csv:4"}
-]$$) AS imported \gset
 SELECT earmark.master_import('B1', 'category', $$[
 	{"code": "JC", "name": "基础设施", "source": "categories.csv:2"}
+]$$) AS imported \gset
+SELECT earmark.master_import('B1', 'fund', $$[
+	{"code": "F1", "name": "中央衔接资金", "level": "central", "year": 2026, "amount_fen": 500000000, "bank_account": "622800000001", "categories": "JC", "source": "funds.csv:2"},
+	{"code": "F2", "name": "省级衔接资金", "level": "province", "year": 2026, "amount_fen": 300000000, "bank_account": "622800000001", "categories": "JC", "source": "funds.csv:3"},
+	{"code": "F3", "name": "县级配套资金", "level": "county", "year": 2026, "amount_fen": 100000000, "bank_account": "622800000002", "categories": "JC", "source": "funds.csv:4"}
 ]$$) AS imported \gset
 SELECT earmark.master_import('B1', 'village', $$[
 	{"code": "610826101201", "name": "东沟村", "township": "城关镇", "source": "villages.csv:2"}
 ]$$) AS imported \gset
 SELECT earmark.master_import('B1', 'household', $$[
-	{"code": "H0001", "village": "610826101201", "head_name": "张三", "source": "households.csv:2"}
+	{"code": "H0001", "village": "610826101201", "head_name": "张三", "id_no": "610826198003120014", "source": "households.csv:2"}
 ]$$) AS imported \gset
 SELECT earmark.master_import('B1', 'project', $$[
-	{"code": "P2026-001", "name": "东沟村道路硬化", "category": "JC", "source": "projects.csv:2"}
+	{"code": "P2026-001", "name": "东沟村道路硬化", "category": "JC", "villages": "610826101201", "source": "projects.csv:2"}
 ]$$) AS imported \gset
 RESET ROLE;
 
@@ -85,20 +86,20 @@ SELECT is((SELECT ROW(number, number_text, month)::text FROM earmark.voucher WHE
 	'D5: the number is stored with its month');
 
 SELECT is(pg_temp.post('B1', '2026-03-15',
-		jsonb_build_array(pg_temp.ln('5001', 'D', 1000, 'F1'), pg_temp.ln('2302', 'C', 1000, 'F1'))),
+		jsonb_build_array(pg_temp.ln('5001', 'D', 1000, 'F1', category => 'JC'), pg_temp.ln('2302', 'C', 1000, 'F1'))),
 	'记-2026-03-0002', 'D5: the second is 0002');
 SELECT is(pg_temp.post('B1', '2026-03-01',
-		jsonb_build_array(pg_temp.ln('5001', 'D', 1000, 'F1'), pg_temp.ln('2302', 'C', 1000, 'F1'))),
+		jsonb_build_array(pg_temp.ln('5001', 'D', 1000, 'F1', category => 'JC'), pg_temp.ln('2302', 'C', 1000, 'F1'))),
 	'记-2026-03-0003', 'D5: numbers follow posting order, not voucher dates');
 SELECT is(pg_temp.post('B1', '2026-04-01',
-		jsonb_build_array(pg_temp.ln('5001', 'D', 1000, 'F1'), pg_temp.ln('2302', 'C', 1000, 'F1'))),
+		jsonb_build_array(pg_temp.ln('5001', 'D', 1000, 'F1', category => 'JC'), pg_temp.ln('2302', 'C', 1000, 'F1'))),
 	'记-2026-04-0001', 'D5: a new month starts at 0001');
 SELECT is(pg_temp.post('B1', '2026-03-16',
 		jsonb_build_array(pg_temp.ln('1002', 'D', 500, 'F3', '622800000002'), pg_temp.ln('4001', 'C', 500, 'F3')),
 		'收款', '收'),
 	'收-2026-03-0001', 'D5: another voucher type counts on its own');
 SELECT is(pg_temp.post('B1', '2026-03-17',
-		jsonb_build_array(pg_temp.ln('5001', 'D', 1000, 'F1'), pg_temp.ln('2302', 'C', 1000, 'F1'))),
+		jsonb_build_array(pg_temp.ln('5001', 'D', 1000, 'F1', category => 'JC'), pg_temp.ln('2302', 'C', 1000, 'F1'))),
 	'记-2026-03-0004', 'D5: March 记 goes on at 0004 after the others');
 
 -- A refused posting takes no number ------------------------------------------
@@ -119,7 +120,7 @@ SELECT is((SELECT status || ' ' || COALESCE(number_text, 'unnumbered') FROM earm
 	'reviewed unnumbered', 'D5: the refused voucher stays reviewed and unnumbered');
 SET ROLE t_d5_clerk;
 SELECT earmark.voucher_draft('B1', '2026-03-18', '记', 'not yet reviewed', NULL,
-	jsonb_build_array(pg_temp.ln('5001', 'D', 1000, 'F1'), pg_temp.ln('2302', 'C', 1000, 'F1'))) AS unrev \gset
+	jsonb_build_array(pg_temp.ln('5001', 'D', 1000, 'F1', category => 'JC'), pg_temp.ln('2302', 'C', 1000, 'F1'))) AS unrev \gset
 RESET ROLE;
 SELECT pg_temp.state() AS s0 \gset
 SET ROLE t_d5_bk;
@@ -129,7 +130,7 @@ SELECT throws_ok(format($$SELECT earmark.voucher_post('B1', '#%s')$$, :unrev), '
 RESET ROLE;
 SELECT is(pg_temp.state(), :'s0', 'D5: ... and takes no number either');
 SELECT is(pg_temp.post('B1', '2026-03-19',
-		jsonb_build_array(pg_temp.ln('5001', 'D', 1000, 'F1'), pg_temp.ln('2302', 'C', 1000, 'F1'))),
+		jsonb_build_array(pg_temp.ln('5001', 'D', 1000, 'F1', category => 'JC'), pg_temp.ln('2302', 'C', 1000, 'F1'))),
 	'记-2026-03-0005', 'D5: the next posting gets 0005: no gap where the refusals were');
 
 -- Posting again returns the same number --------------------------------------
@@ -150,10 +151,11 @@ SELECT earmark.book_create('B2', '另一账套', '2026-01-01',
 	'[{"code": "5001", "name": "业务活动费用", "kind": "expense", "normal_side": "D"},
 	  {"code": "2302", "name": "应付账款", "kind": "liability", "normal_side": "C"}]') AS b2 \gset
 SELECT earmark.master_import('B2', 'bank_account', '[{"account_no": "622800000009", "bank_name": "农行", "cnaps": "103100000009"}]') AS n \gset
-SELECT earmark.master_import('B2', 'fund', '[{"code": "F1", "name": "中央", "level": "central", "year": 2026, "amount_fen": 1, "bank_account": "622800000009"}]') AS n \gset
+SELECT earmark.master_import('B2', 'category', '[{"code": "JC", "name": "基础设施"}]') AS n \gset
+SELECT earmark.master_import('B2', 'fund', '[{"code": "F1", "name": "中央", "level": "central", "year": 2026, "amount_fen": 1, "bank_account": "622800000009", "categories": "JC"}]') AS n \gset
 RESET ROLE;
 SELECT is(pg_temp.post('B2', '2026-03-20',
-		jsonb_build_array(pg_temp.ln('5001', 'D', 1000, 'F1'), pg_temp.ln('2302', 'C', 1000, 'F1'))),
+		jsonb_build_array(pg_temp.ln('5001', 'D', 1000, 'F1', category => 'JC'), pg_temp.ln('2302', 'C', 1000, 'F1'))),
 	'记-2026-03-0001', 'D5: another book starts its own 记-2026-03 at 0001');
 
 -- Gapless and unique, all in all ---------------------------------------------

@@ -33,7 +33,8 @@ SET earmark_test.people = 't_d6';
 \ir fixture/helpers.psql
 
 -- The book: 2026 from January, two dedicated accounts; F1 and F2 share the
--- first (A2 keeps their cash apart), F3 has the second.
+-- first (A2 keeps their cash apart), F3 has the second.  Every fund permits
+-- the use category JC (A3); household H0001 has its ID number (H1).
 SET ROLE t_d6_admin;
 SELECT earmark.book_create('B1', '测试县专项资金', '2026-01-01', $$[
 	{"code": "1002", "name": "银行存款", "kind": "asset", "normal_side": "D", "is_bank": true},
@@ -48,22 +49,22 @@ SELECT earmark.master_import('B1', 'bank_account', $$[
 	{"account_no": "622800000001", "bank_name": "农业银行县支行", "cnaps": "103100000001", "source": "bank_accounts.csv:2"},
 	{"account_no": "622800000002", "bank_name": "县农村信用社", "cnaps": "402100000002", "source": "bank_accounts.csv:3"}
 ]$$) AS imported \gset
-SELECT earmark.master_import('B1', 'fund', $$[
-	{"code": "F1", "name": "中央衔接资金", "level": "central", "year": 2026, "amount_fen": 500000000, "bank_account": "622800000001", "source": "funds.csv:2"},
-	{"code": "F2", "name": "省级衔接资金", "level": "province", "year": 2026, "amount_fen": 300000000, "bank_account": "622800000001", "source": "funds.csv:3"},
-	{"code": "F3", "name": "县级配套资金", "level": "county", "year": 2026, "amount_fen": 100000000, "bank_account": "622800000002", "source": "funds.csv:4"}
-]$$) AS imported \gset
 SELECT earmark.master_import('B1', 'category', $$[
 	{"code": "JC", "name": "基础设施", "source": "categories.csv:2"}
+]$$) AS imported \gset
+SELECT earmark.master_import('B1', 'fund', $$[
+	{"code": "F1", "name": "中央衔接资金", "level": "central", "year": 2026, "amount_fen": 500000000, "bank_account": "622800000001", "categories": "JC", "source": "funds.csv:2"},
+	{"code": "F2", "name": "省级衔接资金", "level": "province", "year": 2026, "amount_fen": 300000000, "bank_account": "622800000001", "categories": "JC", "source": "funds.csv:3"},
+	{"code": "F3", "name": "县级配套资金", "level": "county", "year": 2026, "amount_fen": 100000000, "bank_account": "622800000002", "categories": "JC", "source": "funds.csv:4"}
 ]$$) AS imported \gset
 SELECT earmark.master_import('B1', 'village', $$[
 	{"code": "610826101201", "name": "东沟村", "township": "城关镇", "source": "villages.csv:2"}
 ]$$) AS imported \gset
 SELECT earmark.master_import('B1', 'household', $$[
-	{"code": "H0001", "village": "610826101201", "head_name": "张三", "source": "households.csv:2"}
+	{"code": "H0001", "village": "610826101201", "head_name": "张三", "id_no": "610826198003120014", "source": "households.csv:2"}
 ]$$) AS imported \gset
 SELECT earmark.master_import('B1', 'project', $$[
-	{"code": "P2026-001", "name": "东沟村道路硬化", "category": "JC", "source": "projects.csv:2"}
+	{"code": "P2026-001", "name": "东沟村道路硬化", "category": "JC", "villages": "610826101201", "source": "projects.csv:2"}
 ]$$) AS imported \gset
 RESET ROLE;
 
@@ -80,7 +81,7 @@ GRANT earmark_cashier, earmark_reviewer TO t_d6_cashier;
 
 SET ROLE t_d6_clerkrev;
 SELECT earmark.voucher_draft('B1', '2026-03-02', '记', 'by clerkrev', NULL,
-	jsonb_build_array(pg_temp.ln('5001', 'D', 1000, 'F1'), pg_temp.ln('2302', 'C', 1000, 'F1'))) AS a \gset
+	jsonb_build_array(pg_temp.ln('5001', 'D', 1000, 'F1', category => 'JC'), pg_temp.ln('2302', 'C', 1000, 'F1'))) AS a \gset
 RESET ROLE;
 SELECT pg_temp.state() AS s0 \gset
 SET ROLE t_d6_clerkrev;
@@ -114,7 +115,7 @@ SELECT is((SELECT prepared_by || ' ' || reviewed_by FROM earmark.voucher WHERE v
 
 SET ROLE t_d6_clerkbk;
 SELECT earmark.voucher_draft('B1', '2026-03-03', '记', 'by clerkbk', NULL,
-	jsonb_build_array(pg_temp.ln('5001', 'D', 2000, 'F1'), pg_temp.ln('2302', 'C', 2000, 'F1'))) AS b \gset
+	jsonb_build_array(pg_temp.ln('5001', 'D', 2000, 'F1', category => 'JC'), pg_temp.ln('2302', 'C', 2000, 'F1'))) AS b \gset
 SET ROLE t_d6_revbk;
 SELECT earmark.voucher_review('B1', '#' || :b) AS reviewed \gset
 RESET ROLE;
@@ -153,12 +154,12 @@ SELECT is((SELECT string_agg(concat_ws(' ', prepared_by, reviewed_by, posted_by)
 SELECT pg_temp.state() AS s2 \gset
 SET ROLE earmark_clerk;
 SELECT throws_ok($$SELECT earmark.voucher_draft('B1', '2026-03-04', '记', 'group', NULL,
-		jsonb_build_array(pg_temp.ln('5001', 'D', 1000, 'F1'), pg_temp.ln('2302', 'C', 1000, 'F1')))$$,
+		jsonb_build_array(pg_temp.ln('5001', 'D', 1000, 'F1', category => 'JC'), pg_temp.ln('2302', 'C', 1000, 'F1')))$$,
 	'EMD06', 'role ''earmark_clerk'' is a group role, not a person (D6)',
 	'D6: SET ROLE earmark_clerk is no person and cannot prepare');
 SET ROLE t_d6_rev;
 SELECT throws_ok($$SELECT earmark.voucher_draft('B1', '2026-03-04', '记', 'reviewer', NULL,
-		jsonb_build_array(pg_temp.ln('5001', 'D', 1000, 'F1'), pg_temp.ln('2302', 'C', 1000, 'F1')))$$,
+		jsonb_build_array(pg_temp.ln('5001', 'D', 1000, 'F1', category => 'JC'), pg_temp.ln('2302', 'C', 1000, 'F1')))$$,
 	'42501', NULL,
 	'D6: a reviewer cannot call voucher_draft');
 SET ROLE earmark_owner;
@@ -181,7 +182,7 @@ SELECT throws_ok(format($$UPDATE earmark.voucher SET prepared_by = 't_d6_clerk' 
 -- as reviewer is not the writer's to say.
 SET ROLE t_d6_clerk;
 SELECT earmark.voucher_draft('B1', '2026-03-06', '记', 'by clerk', NULL,
-	jsonb_build_array(pg_temp.ln('5001', 'D', 400, 'F1'), pg_temp.ln('2302', 'C', 400, 'F1'))) AS d \gset
+	jsonb_build_array(pg_temp.ln('5001', 'D', 400, 'F1', category => 'JC'), pg_temp.ln('2302', 'C', 400, 'F1'))) AS d \gset
 SET ROLE t_d6_rev;
 SELECT earmark.voucher_review('B1', '#' || :d) AS reviewed \gset
 RESET ROLE;

@@ -32,7 +32,8 @@ SET earmark_test.people = 't_d9';
 \ir fixture/helpers.psql
 
 -- The book: 2026 from January, two dedicated accounts; F1 and F2 share the
--- first (A2 keeps their cash apart), F3 has the second.
+-- first (A2 keeps their cash apart), F3 has the second.  Every fund permits
+-- the use category JC (A3); household H0001 has its ID number (H1).
 SET ROLE t_d9_admin;
 SELECT earmark.book_create('B1', '测试县专项资金', '2026-01-01', $$[
 	{"code": "1002", "name": "银行存款", "kind": "asset", "normal_side": "D", "is_bank": true},
@@ -47,29 +48,41 @@ SELECT earmark.master_import('B1', 'bank_account', $$[
 	{"account_no": "622800000001", "bank_name": "农业银行县支行", "cnaps": "103100000001", "source": "bank_accounts.csv:2"},
 	{"account_no": "622800000002", "bank_name": "县农村信用社", "cnaps": "402100000002", "source": "bank_accounts.csv:3"}
 ]$$) AS imported \gset
-SELECT earmark.master_import('B1', 'fund', $$[
-	{"code": "F1", "name": "中央衔接资金", "level": "central", "year": 2026, "amount_fen": 500000000, "bank_account": "622800000001", "source": "funds.csv:2"},
-	{"code": "F2", "name": "省级衔接资金", "level": "province", "year": 2026, "amount_fen": 300000000, "bank_account": "622800000001", "source": "funds.csv:3"},
-	{"code": "F3", "name": "县级配套资金", "level": "county", "year": 2026, "amount_fen": 100000000, "bank_account": "622800000002", "source": "funds.csv:4"}
-]$$) AS imported \gset
 SELECT earmark.master_import('B1', 'category', $$[
 	{"code": "JC", "name": "基础设施", "source": "categories.csv:2"}
+]$$) AS imported \gset
+SELECT earmark.master_import('B1', 'fund', $$[
+	{"code": "F1", "name": "中央衔接资金", "level": "central", "year": 2026, "amount_fen": 500000000, "bank_account": "622800000001", "categories": "JC", "source": "funds.csv:2"},
+	{"code": "F2", "name": "省级衔接资金", "level": "province", "year": 2026, "amount_fen": 300000000, "bank_account": "622800000001", "categories": "JC", "source": "funds.csv:3"},
+	{"code": "F3", "name": "县级配套资金", "level": "county", "year": 2026, "amount_fen": 100000000, "bank_account": "622800000002", "categories": "JC", "source": "funds.csv:4"}
 ]$$) AS imported \gset
 SELECT earmark.master_import('B1', 'village', $$[
 	{"code": "610826101201", "name": "东沟村", "township": "城关镇", "source": "villages.csv:2"}
 ]$$) AS imported \gset
 SELECT earmark.master_import('B1', 'household', $$[
-	{"code": "H0001", "village": "610826101201", "head_name": "张三", "source": "households.csv:2"}
+	{"code": "H0001", "village": "610826101201", "head_name": "张三", "id_no": "610826198003120014", "source": "households.csv:2"}
 ]$$) AS imported \gset
 SELECT earmark.master_import('B1', 'project', $$[
-	{"code": "P2026-001", "name": "东沟村道路硬化", "category": "JC", "source": "projects.csv:2"}
+	{"code": "P2026-001", "name": "东沟村道路硬化", "category": "JC", "villages": "610826101201", "source": "projects.csv:2"}
+]$$) AS imported \gset
+-- P1-P3: the project is approved, has a target and a budget from F1, and
+-- has started, so it may be paid up to the 30 % advance before inspection.
+SELECT earmark.master_import('B1', 'project_target', $$[
+	{"project": "P2026-001", "kind": "产出", "indicator": "硬化道路", "value": "3.2 公里", "source": "project_targets.csv:2"}
+]$$) AS imported \gset
+SELECT earmark.master_import('B1', 'project_budget', $$[
+	{"project": "P2026-001", "fund": "F1", "amount_fen": 10000000, "source": "project_budgets.csv:2"}
+]$$) AS imported \gset
+SELECT earmark.master_import('B1', 'project_event', $$[
+	{"project": "P2026-001", "kind": "approval", "date": "2026-01-05", "doc_no": "县振发〔2026〕1号", "source": "project_events.csv:2"},
+	{"project": "P2026-001", "kind": "start", "date": "2026-01-10", "source": "project_events.csv:3"}
 ]$$) AS imported \gset
 RESET ROLE;
 
 CREATE FUNCTION pg_temp.lines(amount bigint DEFAULT 12345, src text DEFAULT 'v.csv:2') RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$
 	SELECT jsonb_build_array(
-		pg_temp.ln('5001', 'D', amount, 'F1', NULL, jsonb_build_object('project', 'P2026-001', 'source', src)),
+		pg_temp.ln('5001', 'D', amount, 'F1', NULL, jsonb_build_object('project', 'P2026-001', 'category', 'JC', 'source', src)),
 		pg_temp.ln('2302', 'C', amount, 'F1', NULL, jsonb_build_object('source', src)))
 $$;
 
@@ -107,7 +120,7 @@ SELECT throws_ok($$SELECT earmark.voucher_draft('B1', '2026-03-10', '转', '道�
 	'EMD09', 'idempotency key ''key-1'' was used for other content (D9)',
 	'D9: the same key with another voucher type is refused');
 SELECT throws_ok($$SELECT earmark.voucher_draft('B1', '2026-03-10', '记', '道路进度款', 'key-1',
-		pg_temp.lines() || jsonb_build_array(pg_temp.ln('5001', 'D', 1, 'F1'), pg_temp.ln('2302', 'C', 1, 'F1')))$$,
+		pg_temp.lines() || jsonb_build_array(pg_temp.ln('5001', 'D', 1, 'F1', category => 'JC'), pg_temp.ln('2302', 'C', 1, 'F1')))$$,
 	'EMD09', 'idempotency key ''key-1'' was used for other content (D9)',
 	'D9: the same key with more lines is refused');
 SELECT throws_ok($$SELECT earmark.voucher_draft('B1', '2026-03-10', '记', '道路进度款', 'key 1', pg_temp.lines())$$,
@@ -130,8 +143,13 @@ SELECT earmark.book_create('B2', '另一账套', '2026-01-01',
 	'[{"code": "5001", "name": "业务活动费用", "kind": "expense", "normal_side": "D"},
 	  {"code": "2302", "name": "应付账款", "kind": "liability", "normal_side": "C"}]') AS b2 \gset
 SELECT earmark.master_import('B2', 'bank_account', '[{"account_no": "622800000009", "bank_name": "农行", "cnaps": "103100000009"}]') AS n \gset
-SELECT earmark.master_import('B2', 'fund', '[{"code": "F1", "name": "中央", "level": "central", "year": 2026, "amount_fen": 1, "bank_account": "622800000009"}]') AS n \gset
+SELECT earmark.master_import('B2', 'category', '[{"code": "JC", "name": "基础设施"}]') AS n \gset
+SELECT earmark.master_import('B2', 'fund', '[{"code": "F1", "name": "中央", "level": "central", "year": 2026, "amount_fen": 1, "bank_account": "622800000009", "categories": "JC"}]') AS n \gset
 SELECT earmark.master_import('B2', 'project', '[{"code": "P2026-001", "name": "道路"}]') AS n \gset
+SELECT earmark.master_import('B2', 'project_target', '[{"project": "P2026-001", "kind": "产出", "indicator": "道路", "value": "1 公里"}]') AS n \gset
+SELECT earmark.master_import('B2', 'project_budget', '[{"project": "P2026-001", "fund": "F1", "amount_fen": 1000000}]') AS n \gset
+SELECT earmark.master_import('B2', 'project_event', '[{"project": "P2026-001", "kind": "approval", "date": "2026-01-05", "doc_no": "B2-1"},
+	{"project": "P2026-001", "kind": "start", "date": "2026-01-10"}]') AS n \gset
 SET ROLE t_d9_clerk;
 SELECT earmark.voucher_draft('B2', '2026-03-10', '记', '道路进度款', 'key-1', pg_temp.lines()) AS other \gset
 RESET ROLE;

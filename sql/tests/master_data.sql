@@ -30,7 +30,8 @@ SET earmark_test.people = 't_md';
 \ir fixture/helpers.psql
 
 -- The book: 2026 from January, two dedicated accounts; F1 and F2 share the
--- first (A2 keeps their cash apart), F3 has the second.
+-- first (A2 keeps their cash apart), F3 has the second.  Every fund permits
+-- the use category JC (A3); household H0001 has its ID number (H1).
 SET ROLE t_md_admin;
 SELECT earmark.book_create('B1', '测试县专项资金', '2026-01-01', $$[
 	{"code": "1002", "name": "银行存款", "kind": "asset", "normal_side": "D", "is_bank": true},
@@ -45,22 +46,22 @@ SELECT earmark.master_import('B1', 'bank_account', $$[
 	{"account_no": "622800000001", "bank_name": "农业银行县支行", "cnaps": "103100000001", "source": "bank_accounts.csv:2"},
 	{"account_no": "622800000002", "bank_name": "县农村信用社", "cnaps": "402100000002", "source": "bank_accounts.csv:3"}
 ]$$) AS imported \gset
-SELECT earmark.master_import('B1', 'fund', $$[
-	{"code": "F1", "name": "中央衔接资金", "level": "central", "year": 2026, "amount_fen": 500000000, "bank_account": "622800000001", "source": "funds.csv:2"},
-	{"code": "F2", "name": "省级衔接资金", "level": "province", "year": 2026, "amount_fen": 300000000, "bank_account": "622800000001", "source": "funds.csv:3"},
-	{"code": "F3", "name": "县级配套资金", "level": "county", "year": 2026, "amount_fen": 100000000, "bank_account": "622800000002", "source": "funds.csv:4"}
-]$$) AS imported \gset
 SELECT earmark.master_import('B1', 'category', $$[
 	{"code": "JC", "name": "基础设施", "source": "categories.csv:2"}
+]$$) AS imported \gset
+SELECT earmark.master_import('B1', 'fund', $$[
+	{"code": "F1", "name": "中央衔接资金", "level": "central", "year": 2026, "amount_fen": 500000000, "bank_account": "622800000001", "categories": "JC", "source": "funds.csv:2"},
+	{"code": "F2", "name": "省级衔接资金", "level": "province", "year": 2026, "amount_fen": 300000000, "bank_account": "622800000001", "categories": "JC", "source": "funds.csv:3"},
+	{"code": "F3", "name": "县级配套资金", "level": "county", "year": 2026, "amount_fen": 100000000, "bank_account": "622800000002", "categories": "JC", "source": "funds.csv:4"}
 ]$$) AS imported \gset
 SELECT earmark.master_import('B1', 'village', $$[
 	{"code": "610826101201", "name": "东沟村", "township": "城关镇", "source": "villages.csv:2"}
 ]$$) AS imported \gset
 SELECT earmark.master_import('B1', 'household', $$[
-	{"code": "H0001", "village": "610826101201", "head_name": "张三", "source": "households.csv:2"}
+	{"code": "H0001", "village": "610826101201", "head_name": "张三", "id_no": "610826198003120014", "source": "households.csv:2"}
 ]$$) AS imported \gset
 SELECT earmark.master_import('B1', 'project', $$[
-	{"code": "P2026-001", "name": "东沟村道路硬化", "category": "JC", "source": "projects.csv:2"}
+	{"code": "P2026-001", "name": "东沟村道路硬化", "category": "JC", "villages": "610826101201", "source": "projects.csv:2"}
 ]$$) AS imported \gset
 RESET ROLE;
 

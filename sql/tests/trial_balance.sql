@@ -32,7 +32,8 @@ SET earmark_test.people = 't_tb';
 \ir fixture/helpers.psql
 
 -- The book: 2026 from January, two dedicated accounts; F1 and F2 share the
--- first (A2 keeps their cash apart), F3 has the second.
+-- first (A2 keeps their cash apart), F3 has the second.  Every fund permits
+-- the use category JC (A3); household H0001 has its ID number (H1).
 SET ROLE t_tb_admin;
 SELECT earmark.book_create('B1', '测试县专项资金', '2026-01-01', $$[
 	{"code": "1002", "name": "银行存款", "kind": "asset", "normal_side": "D", "is_bank": true},
@@ -47,22 +48,34 @@ SELECT earmark.master_import('B1', 'bank_account', $$[
 	{"account_no": "622800000001", "bank_name": "农业银行县支行", "cnaps": "103100000001", "source": "bank_accounts.csv:2"},
 	{"account_no": "622800000002", "bank_name": "县农村信用社", "cnaps": "402100000002", "source": "bank_accounts.csv:3"}
 ]$$) AS imported \gset
-SELECT earmark.master_import('B1', 'fund', $$[
-	{"code": "F1", "name": "中央衔接资金", "level": "central", "year": 2026, "amount_fen": 500000000, "bank_account": "622800000001", "source": "funds.csv:2"},
-	{"code": "F2", "name": "省级衔接资金", "level": "province", "year": 2026, "amount_fen": 300000000, "bank_account": "622800000001", "source": "funds.csv:3"},
-	{"code": "F3", "name": "县级配套资金", "level": "county", "year": 2026, "amount_fen": 100000000, "bank_account": "622800000002", "source": "funds.csv:4"}
-]$$) AS imported \gset
 SELECT earmark.master_import('B1', 'category', $$[
 	{"code": "JC", "name": "基础设施", "source": "categories.csv:2"}
+]$$) AS imported \gset
+SELECT earmark.master_import('B1', 'fund', $$[
+	{"code": "F1", "name": "中央衔接资金", "level": "central", "year": 2026, "amount_fen": 500000000, "bank_account": "622800000001", "categories": "JC", "source": "funds.csv:2"},
+	{"code": "F2", "name": "省级衔接资金", "level": "province", "year": 2026, "amount_fen": 300000000, "bank_account": "622800000001", "categories": "JC", "source": "funds.csv:3"},
+	{"code": "F3", "name": "县级配套资金", "level": "county", "year": 2026, "amount_fen": 100000000, "bank_account": "622800000002", "categories": "JC", "source": "funds.csv:4"}
 ]$$) AS imported \gset
 SELECT earmark.master_import('B1', 'village', $$[
 	{"code": "610826101201", "name": "东沟村", "township": "城关镇", "source": "villages.csv:2"}
 ]$$) AS imported \gset
 SELECT earmark.master_import('B1', 'household', $$[
-	{"code": "H0001", "village": "610826101201", "head_name": "张三", "source": "households.csv:2"}
+	{"code": "H0001", "village": "610826101201", "head_name": "张三", "id_no": "610826198003120014", "source": "households.csv:2"}
 ]$$) AS imported \gset
 SELECT earmark.master_import('B1', 'project', $$[
-	{"code": "P2026-001", "name": "东沟村道路硬化", "category": "JC", "source": "projects.csv:2"}
+	{"code": "P2026-001", "name": "东沟村道路硬化", "category": "JC", "villages": "610826101201", "source": "projects.csv:2"}
+]$$) AS imported \gset
+-- P1-P3: the project is approved, has a target and a budget from F1, and
+-- has started, so it may be paid up to the 30 % advance before inspection.
+SELECT earmark.master_import('B1', 'project_target', $$[
+	{"project": "P2026-001", "kind": "产出", "indicator": "硬化道路", "value": "3.2 公里", "source": "project_targets.csv:2"}
+]$$) AS imported \gset
+SELECT earmark.master_import('B1', 'project_budget', $$[
+	{"project": "P2026-001", "fund": "F1", "amount_fen": 10000000, "source": "project_budgets.csv:2"}
+]$$) AS imported \gset
+SELECT earmark.master_import('B1', 'project_event', $$[
+	{"project": "P2026-001", "kind": "approval", "date": "2026-01-05", "doc_no": "县振发〔2026〕1号", "source": "project_events.csv:2"},
+	{"project": "P2026-001", "kind": "start", "date": "2026-01-10", "source": "project_events.csv:3"}
 ]$$) AS imported \gset
 RESET ROLE;
 
@@ -92,13 +105,13 @@ SELECT pg_temp.post('B1', '2026-01-20', jsonb_build_array(pg_temp.ln('1002', 'D'
 SELECT pg_temp.post('B1', '2026-02-05', jsonb_build_array(pg_temp.ln('5001', 'D', 1200000, 'F1', NULL, '{"project": "P2026-001", "category": "JC"}'), pg_temp.ln('2302', 'C', 1200000, 'F1'))) AS x \gset
 SELECT pg_temp.post('B1', '2026-02-25', jsonb_build_array(pg_temp.ln('2302', 'D', 1000000, 'F1'), pg_temp.ln('1002', 'C', 1000000, 'F1', '622800000001'))) AS x \gset
 SELECT pg_temp.post('B1', '2026-03-03', jsonb_build_array(pg_temp.ln('1002', 'D', 800000, 'F3', '622800000002'), pg_temp.ln('4001', 'C', 800000, 'F3'))) AS x \gset
-SELECT pg_temp.post('B1', '2026-03-15', jsonb_build_array(pg_temp.ln('5001', 'D', 300000, 'F2'), pg_temp.ln('2303', 'C', 300000, 'F2'),
+SELECT pg_temp.post('B1', '2026-03-15', jsonb_build_array(pg_temp.ln('5001', 'D', 300000, 'F2', category => 'JC'), pg_temp.ln('2303', 'C', 300000, 'F2'),
                                                           pg_temp.ln('2303', 'D', 300000, 'F2'), pg_temp.ln('1002', 'C', 300000, 'F2', '622800000001'))) AS x \gset
-SELECT pg_temp.post('B1', '2026-03-20', jsonb_build_array(pg_temp.ln('5001', 'D', 100000, 'F3'), pg_temp.ln('2302', 'C', 100000, 'F3'))) AS f3_pay \gset
+SELECT pg_temp.post('B1', '2026-03-20', jsonb_build_array(pg_temp.ln('5001', 'D', 100000, 'F3', category => 'JC'), pg_temp.ln('2302', 'C', 100000, 'F3'))) AS f3_pay \gset
 SET ROLE t_tb_clerk;
 SELECT earmark.voucher_reverse('B1', :'f3_pay', '2026-03-25', NULL) AS rv \gset
 SELECT earmark.voucher_draft('B1', '2026-03-26', '记', 'draft', NULL,
-	jsonb_build_array(pg_temp.ln('5001', 'D', 777, 'F1'), pg_temp.ln('2302', 'C', 777, 'F1'))) AS draft \gset
+	jsonb_build_array(pg_temp.ln('5001', 'D', 777, 'F1', category => 'JC'), pg_temp.ln('2302', 'C', 777, 'F1'))) AS draft \gset
 SELECT earmark.voucher_draft('B1', '2026-03-27', '记', 'reviewed', NULL,
 	jsonb_build_array(pg_temp.ln('2302', 'D', 999, 'F1'), pg_temp.ln('1002', 'C', 999, 'F1', '622800000001'))) AS reviewed \gset
 SET ROLE t_tb_rev;

@@ -12,7 +12,10 @@
 # comparison, so the line ends are checked too.
 #
 # The book E10 has two receipts in March, an accrual and a payment (type 付)
-# in April, and the payment's reversal in May.
+# in April, and the payment's reversal in May.  Its use categories come
+# with the book (config/use_categories.csv); the road project is approved,
+# has its target and budget and has started, so the accrual may be paid
+# (A3, P1-P3).
 # shellcheck disable=SC2016,SC2034 # steps are single-quoted strings that lib.sh evaluates
 . "$SRCDIR/tests/e2e/lib.sh"
 
@@ -85,7 +88,8 @@ test_expect_success 'setup: people, book E10 and its master data' '
 		--start 2026-01-01 --accounts "$SRCDIR/config/accounts.csv" >out &&
 	echo "book '\''E10'\'' created, chart of accounts from $SRCDIR/config/accounts.csv" >expected &&
 	test_cmp expected out &&
-	for kind in bank_account category fund village household project; do
+	for kind in bank_account fund village household project project_target project_budget \
+		project_event; do
 		"$EARMARK" "${ADMIN[@]}" master import $kind "$FIX/$kind.csv" || exit 1
 	done &&
 	test_psql -c "SELECT count(*) FROM earmark.fund" >actual &&

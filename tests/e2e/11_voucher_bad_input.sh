@@ -11,7 +11,11 @@
 # the triggers stop even the superuser.
 #
 # Book E11: ZY2026-01 receives 5,000,000.00 and XJ2026-01 300,000.00 in
-# March; an accrual is posted in April and reversed in May.
+# March; an accrual is posted in April and reversed in May.  Every expense
+# line names its use category (A3), the categories coming with the book;
+# the projects are approved, with targets and budgets (P1-P3), and the
+# greenhouse project's beneficiary list is published on 2026-04-01, so its
+# households may be paid from 2026-04-11 (H1-H3).
 # shellcheck disable=SC2016,SC2034 # steps are single-quoted strings that lib.sh evaluates
 . "$SRCDIR/tests/e2e/lib.sh"
 
@@ -41,7 +45,7 @@ UNION ALL SELECT 'period', count(*), md5(coalesce(string_agg(t::text, ';' ORDER 
 EOF
 )
 
-test_expect_success 'setup: people, book E11, master data, two receipts and an accrual' '
+test_expect_success 'setup: people, book E11, master data, a published beneficiary list, two receipts and an accrual' '
 	"$EARMARK" user add e11_admin --role admin &&
 	"$EARMARK" user add e11_clerk --role clerk &&
 	"$EARMARK" user add e11_rev --role reviewer &&
@@ -49,9 +53,13 @@ test_expect_success 'setup: people, book E11, master data, two receipts and an a
 	"$EARMARK" user add e11_multi --role clerk,reviewer,bookkeeper &&
 	"$EARMARK" "${ADMIN[@]}" book create "$BOOK" --name "e2e 坏输入" --start 2026-01-01 \
 		--accounts "$SRCDIR/config/accounts.csv" &&
-	for kind in bank_account category fund village household project; do
+	for kind in bank_account fund village household project project_target project_budget \
+		project_event; do
 		"$EARMARK" "${ADMIN[@]}" master import $kind "$FIX/$kind.csv" || exit 1
 	done &&
+	"$EARMARK" "${CLERK[@]}" list create L2026-002 "$FIX/list_p2026_002.csv" --project P2026-002 \
+		--title 李家沟村食用菌大棚到户补助名单 &&
+	"$EARMARK" "${ADMIN[@]}" list publish L2026-002 --from 2026-04-01 &&
 	for v in v_receive_zy.csv:2026-03-02 v_receive_xj.csv:2026-03-05 v_accrue_road.csv:2026-04-10; do
 		"$EARMARK" "${CLERK[@]}" voucher draft "$FIX/${v%%:*}" --date ${v##*:} >ref &&
 		"$EARMARK" "${REV[@]}" voucher review "$(cat ref)" &&
@@ -62,7 +70,7 @@ test_expect_success 'setup: people, book E11, master data, two receipts and an a
 '
 
 test_expect_success 'an unbalanced voucher is refused (D1)' '
-	printf "%s\n" "$HEAD" "5001,D,100.00,ZY2026-01,,,,,,x" "2302,C,90.00,ZY2026-01,,,,,,x" >d1.csv &&
+	printf "%s\n" "$HEAD" "5001,D,100.00,ZY2026-01,,,,,JC,x" "2302,C,90.00,ZY2026-01,,,,,,x" >d1.csv &&
 	test_psql -c "$SNAPSHOT_SQL" >before &&
 	test_expect_code 1 "$EARMARK" "${CLERK[@]}" voucher draft d1.csv --date 2026-04-15 >out 2>err &&
 	cat >expected <<-\EOF &&
@@ -79,7 +87,7 @@ test_expect_success 'an unbalanced voucher is refused (D1)' '
 '
 
 test_expect_success 'a voucher balanced in total but not per fund is refused (D2)' '
-	printf "%s\n" "$HEAD" "5001,D,100.00,ZY2026-01,,,,,,x" "2302,C,100.00,SJ2026-01,,,,,,x" >d2.csv &&
+	printf "%s\n" "$HEAD" "5001,D,100.00,ZY2026-01,,,,,JC,x" "2302,C,100.00,SJ2026-01,,,,,,x" >d2.csv &&
 	test_psql -c "$SNAPSHOT_SQL" >before &&
 	test_expect_code 1 "$EARMARK" "${CLERK[@]}" voucher draft d2.csv --date 2026-04-15 >out 2>err &&
 	cat >expected <<-\EOF &&
@@ -96,8 +104,8 @@ test_expect_success 'a voucher balanced in total but not per fund is refused (D2
 '
 
 test_expect_success 'an amount of 0 is refused' '
-	printf "%s\n" "$HEAD" "5001,D,100.00,ZY2026-01,,,,,,x" "2302,C,100.00,ZY2026-01,,,,,,x" \
-		"5001,D,0.00,ZY2026-01,,,,,,x" >zero.csv &&
+	printf "%s\n" "$HEAD" "5001,D,100.00,ZY2026-01,,,,,JC,x" "2302,C,100.00,ZY2026-01,,,,,,x" \
+		"5001,D,0.00,ZY2026-01,,,,,JC,x" >zero.csv &&
 	test_psql -c "$SNAPSHOT_SQL" >before &&
 	test_expect_code 1 "$EARMARK" "${CLERK[@]}" voucher draft zero.csv --date 2026-04-15 >out 2>err &&
 	cat >expected <<-\EOF &&
@@ -111,8 +119,8 @@ test_expect_success 'an amount of 0 is refused' '
 '
 
 test_expect_success 'a negative amount outside a reversal is refused (D4)' '
-	printf "%s\n" "$HEAD" "5001,D,100.00,ZY2026-01,,,,,,x" "2302,C,100.00,ZY2026-01,,,,,,x" \
-		"5001,D,-5.00,ZY2026-01,,,,,,x" >neg.csv &&
+	printf "%s\n" "$HEAD" "5001,D,100.00,ZY2026-01,,,,,JC,x" "2302,C,100.00,ZY2026-01,,,,,,x" \
+		"5001,D,-5.00,ZY2026-01,,,,,JC,x" >neg.csv &&
 	test_psql -c "$SNAPSHOT_SQL" >before &&
 	test_expect_code 1 "$EARMARK" "${CLERK[@]}" voucher draft neg.csv --date 2026-04-15 >out 2>err &&
 	cat >expected <<-\EOF &&
@@ -127,7 +135,7 @@ test_expect_success 'a negative amount outside a reversal is refused (D4)' '
 '
 
 test_expect_success 'an amount with three decimals is refused with its line' '
-	printf "%s\n" "$HEAD" "5001,D,1.234,ZY2026-01,,,,,,x" "2302,C,1.23,ZY2026-01,,,,,,x" >dec3.csv &&
+	printf "%s\n" "$HEAD" "5001,D,1.234,ZY2026-01,,,,,JC,x" "2302,C,1.23,ZY2026-01,,,,,,x" >dec3.csv &&
 	test_psql -c "$SNAPSHOT_SQL" >before &&
 	test_expect_code 1 "$EARMARK" "${CLERK[@]}" voucher draft dec3.csv --date 2026-04-15 >out 2>err &&
 	cat >expected <<-\EOF &&
@@ -142,7 +150,7 @@ test_expect_success 'an amount with three decimals is refused with its line' '
 '
 
 test_expect_success 'an amount that is not a number is refused with its line' '
-	printf "%s\n" "$HEAD" "5001,D,1.00,ZY2026-01,,,,,,x" "2302,C,abc,ZY2026-01,,,,,,x" >nan.csv &&
+	printf "%s\n" "$HEAD" "5001,D,1.00,ZY2026-01,,,,,JC,x" "2302,C,abc,ZY2026-01,,,,,,x" >nan.csv &&
 	test_psql -c "$SNAPSHOT_SQL" >before &&
 	test_expect_code 1 "$EARMARK" "${CLERK[@]}" voucher draft nan.csv --date 2026-04-15 >out 2>err &&
 	cat >expected <<-\EOF &&
@@ -157,7 +165,7 @@ test_expect_success 'an amount that is not a number is refused with its line' '
 '
 
 test_expect_success 'an amount beyond int64 fen is refused with its line' '
-	printf "%s\n" "$HEAD" "5001,D,99999999999999999999,ZY2026-01,,,,,,x" \
+	printf "%s\n" "$HEAD" "5001,D,99999999999999999999,ZY2026-01,,,,,JC,x" \
 		"2302,C,99999999999999999999,ZY2026-01,,,,,,x" >huge.csv &&
 	test_psql -c "$SNAPSHOT_SQL" >before &&
 	test_expect_code 1 "$EARMARK" "${CLERK[@]}" voucher draft huge.csv --date 2026-04-15 >out 2>err &&
@@ -179,7 +187,7 @@ test_expect_success 'an amount beyond int64 fen is refused with its line' '
 test_expect_success 'a voucher whose total overflows int64 fen is refused with a message of its own' '
 	{
 		echo "$HEAD" &&
-		for i in 1 2 3 4 5 6 7 8 9 10; do echo "5001,D,9999999999999999.99,ZY2026-01,,,,,,x"; done &&
+		for i in 1 2 3 4 5 6 7 8 9 10; do echo "5001,D,9999999999999999.99,ZY2026-01,,,,,JC,x"; done &&
 		for i in 1 2 3 4 5 6 7 8 9 10; do echo "2302,C,9999999999999999.99,ZY2026-01,,,,,,x"; done
 	} >sum-overflow.csv &&
 	test_psql -c "$SNAPSHOT_SQL" >before &&
@@ -207,7 +215,7 @@ test_expect_success 'an unknown account is refused with its line' '
 '
 
 test_expect_success 'an unknown fund is refused with its line' '
-	printf "%s\n" "$HEAD" "5001,D,1.00,ZY2026-01,,,,,,x" "2302,C,1.00,NOFUND,,,,,,x" >fund.csv &&
+	printf "%s\n" "$HEAD" "5001,D,1.00,ZY2026-01,,,,,JC,x" "2302,C,1.00,NOFUND,,,,,,x" >fund.csv &&
 	test_psql -c "$SNAPSHOT_SQL" >before &&
 	test_expect_code 1 "$EARMARK" "${CLERK[@]}" voucher draft fund.csv --date 2026-04-15 >out 2>err &&
 	cat >expected <<-\EOF &&
@@ -221,7 +229,7 @@ test_expect_success 'an unknown fund is refused with its line' '
 '
 
 test_expect_success 'an unknown bank account is refused with its line' '
-	printf "%s\n" "$HEAD" "5001,D,1.00,ZY2026-01,,,,,,x" \
+	printf "%s\n" "$HEAD" "5001,D,1.00,ZY2026-01,,,,,JC,x" \
 		"1002,C,1.00,ZY2026-01,,,,000000000000,,x" >bank.csv &&
 	test_psql -c "$SNAPSHOT_SQL" >before &&
 	test_expect_code 1 "$EARMARK" "${CLERK[@]}" voucher draft bank.csv --date 2026-04-15 >out 2>err &&
@@ -235,7 +243,7 @@ test_expect_success 'an unknown bank account is refused with its line' '
 '
 
 test_expect_success 'a bank line on another fund'\''s dedicated account is refused (A1)' '
-	printf "%s\n" "$HEAD" "5001,D,1.00,XJ2026-01,,,,,,x" \
+	printf "%s\n" "$HEAD" "5001,D,1.00,XJ2026-01,,,,,JC,x" \
 		"1002,C,1.00,XJ2026-01,,,,622848001122334455,,x" >a1.csv &&
 	test_psql -c "$SNAPSHOT_SQL" >before &&
 	test_expect_code 1 "$EARMARK" "${CLERK[@]}" voucher draft a1.csv --date 2026-04-15 >out 2>err &&
@@ -251,7 +259,7 @@ test_expect_success 'a bank line on another fund'\''s dedicated account is refus
 '
 
 test_expect_success 'a line on the bank account without its dedicated account is refused (A1)' '
-	printf "%s\n" "$HEAD" "5001,D,1.00,XJ2026-01,,,,,,x" "1002,C,1.00,XJ2026-01,,,,,,x" >a1-none.csv &&
+	printf "%s\n" "$HEAD" "5001,D,1.00,XJ2026-01,,,,,JC,x" "1002,C,1.00,XJ2026-01,,,,,,x" >a1-none.csv &&
 	test_psql -c "$SNAPSHOT_SQL" >before &&
 	test_expect_code 1 "$EARMARK" "${CLERK[@]}" voucher draft a1-none.csv --date 2026-04-15 \
 		>out 2>err &&
@@ -266,7 +274,7 @@ test_expect_success 'a line on the bank account without its dedicated account is
 '
 
 test_expect_success 'an overdraft of the dedicated account is refused at posting (A2)' '
-	printf "%s\n" "$HEAD" "5001,D,300000.01,XJ2026-01,,,,,,x" \
+	printf "%s\n" "$HEAD" "5001,D,300000.01,XJ2026-01,,,,,JC,x" \
 		"1002,C,300000.01,XJ2026-01,,,,621700002233445566,,x" >a2.csv &&
 	"$EARMARK" "${CLERK[@]}" voucher draft a2.csv --date 2026-04-15 >a2.ref &&
 	"$EARMARK" "${REV[@]}" voucher review "$(cat a2.ref)" &&
@@ -284,7 +292,7 @@ test_expect_success 'an overdraft of the dedicated account is refused at posting
 '
 
 test_expect_success 'paying exactly the balance posts and leaves the fund 0.00 (A2)' '
-	printf "%s\n" "$HEAD" "5001,D,300000.00,XJ2026-01,,,,,,x" \
+	printf "%s\n" "$HEAD" "5001,D,300000.00,XJ2026-01,,,,,JC,x" \
 		"1002,C,300000.00,XJ2026-01,,,,621700002233445566,,x" >a2-exact.csv &&
 	"$EARMARK" "${CLERK[@]}" voucher draft a2-exact.csv --date 2026-04-15 >ref &&
 	"$EARMARK" "${REV[@]}" voucher review "$(cat ref)" &&
@@ -552,7 +560,7 @@ test_expect_success 'an idempotency key reused with other content is refused (D9
 '
 
 test_expect_success 'a CSV row with the wrong number of fields is refused, its line named' '
-	printf "%s\n" "$HEAD" "5001,D,1.00,ZY2026-01,,,,,,x" "2302,C,1.00,ZY2026-01,,,,,x" >cols.csv &&
+	printf "%s\n" "$HEAD" "5001,D,1.00,ZY2026-01,,,,,JC,x" "2302,C,1.00,ZY2026-01,,,,,x" >cols.csv &&
 	test_psql -c "$SNAPSHOT_SQL" >before &&
 	test_expect_code 1 "$EARMARK" "${CLERK[@]}" voucher draft cols.csv --date 2026-04-15 >out 2>err &&
 	cat >expected <<-\EOF &&
@@ -604,7 +612,7 @@ test_expect_success 'a GB18030 CSV as Excel writes it is accepted and its Chines
 test_expect_success 'quoted CSV fields holding commas, quotes and newlines are accepted' '
 	cat >quoted.csv <<-\EOF &&
 	account,side,amount,fund,project,village,household,bank_account,category,memo
-	5001,D,"1,000.00",ZY2026-01,,,,,,"a, b"
+	5001,D,"1,000.00",ZY2026-01,,,,,JC,"a, b"
 	2302,C,"1,000.00",ZY2026-01,,,,,,"line one
 	line two, ""quoted"""
 	EOF
@@ -646,7 +654,7 @@ test_expect_success 'a CSV file with a header and no rows is refused' '
 test_expect_success 'a CSV file with several bad lines names all of them at once' '
 	cat >several.csv <<-\EOF &&
 	account,side,amount,fund,project,village,household,bank_account,category,memo
-	5001,D,1.0x,ZY2026-01,,,,,,x
+	5001,D,1.0x,ZY2026-01,,,,,JC,x
 	2302,C,1.00,ZY2026-01,,,,,x
 	2302,C,1.00,ZY2026-01,,,,,,"a memo over
 	two lines"
@@ -673,8 +681,8 @@ test_expect_success 'lines the database refuses are all named at once, with file
 	account,side,amount,fund,project,village,household,bank_account,category,memo
 	9999,D,1.00,ZY2026-01,,,,,,x
 	2302,C,1.00,NOFUND,,,,,,x
-	5001,D,-1.00,ZY2026-01,,,,,,x
-	5001,D,1.00,ZY2026-01,NOPROJ,,,,,x
+	5001,D,-1.00,ZY2026-01,,,,,JC,x
+	5001,D,1.00,ZY2026-01,NOPROJ,,,,JC,x
 	EOF
 	test_psql -c "$SNAPSHOT_SQL" >before &&
 	test_expect_code 1 "$EARMARK" "${CLERK[@]}" voucher draft several-db.csv --date 2026-04-15 \

@@ -190,7 +190,10 @@ test_expect_success 'application roles own no tables, functions, types or schema
 	test_cmp expected actual
 '
 
+# The one exception: clerks COPY payment batches into the staging table,
+# which they cannot read (a trigger stamps each row with its writer).
 test_expect_success 'application roles may not INSERT, UPDATE, DELETE or TRUNCATE any table of earmark' '
+	echo "earmark_clerk INSERT pay_staging" >expected &&
 	test_psql >actual <<-EOF &&
 	SELECT r || '\'' '\'' || p || '\'' '\'' || c.relname
 	  FROM pg_class c,
@@ -200,7 +203,7 @@ test_expect_success 'application roles may not INSERT, UPDATE, DELETE or TRUNCAT
 	   AND has_table_privilege(r, c.oid, p)
 	 ORDER BY 1;
 	EOF
-	! test -s actual
+	test_cmp expected actual
 '
 
 test_done

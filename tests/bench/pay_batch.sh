@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# tests/bench/pay_batch.sh: a household payment batch of 100,000 lines,
+# checked and posted, next to a plain COPY of the same rows.
+#
+# The target (DESIGN section 10, flow 4): "A 100,000-line household batch
+# checked and posted in at most 5 s on this 2-core machine, printed by a
+# benchmark next to a plain COPY of the same rows into an unindexed table
+# measured in the same run."  This prints the figures and the ratio; it
+# asserts no timing.  It fails only when a step fails.
+#
+# In a throwaway cluster (tests/bench/lib.sh) it builds a county with
+# gen-county.awk: 400 villages, 100,000 households with valid ID numbers and
+# bank cards, two funds with their receipts posted, one project covering
+# every village, and a beneficiary list of every household published 20
+# days before the batch date.  Then, each a separate earmark process timed
+# by wall clock, as the people of the office would run them:
+#
+#   (a) pay batch    clerk: CSV read, COPY into pay_staging, every rule
+#                    checked, batch + payments + two draft vouchers written
+#   (b) pay review   reviewer, and pay post, bookkeeper: the rules again,
+#                    numbering, the hash chain over the 100,001-line voucher,
+#                    period balances and kept totals
+#   (c) pay export   cashier: the pain.001 file, payments marked sent
+#   (d) COPY         psql \copy of batch.csv into an unindexed table of the
+#                    same columns in the same database: the floor
+#
+# Master data is VACUUM ANALYZEd and a CHECKPOINT taken before the timed
+# steps: a county's households are loaded long before its batches, so the
+# planner has their statistics, and the setup's dirty pages are not written
+# inside a measured step.
+#
+# Environment:
+#   BENCH_HOUSEHOLDS  lines in the batch (default 100000)
+#   BENCH_OUT         where the JSON goes (default out/bench)
+#   BENCH_KEEP_LOGS   a directory to copy the step logs and the server log to
+#   BENCH_EXPLAIN=MS  profile instead: auto_explain logs the plan (EXPLAIN
+#                     ANALYZE) of every statement of the timed steps slower
+#                     than MS, nested ones too, to out/bench/pay_batch.explain.log
+. "$(dirname "$0")/lib.sh"
+
+N=${BENCH_HOUSEHOLDS:-100000}
+OUT=${BENCH_OUT:-$TOP/out/bench}
+TARGET_S=5
+BOOK=BENCH
+case $N in
+'' | *[!0-9]*) echo "bench: BENCH_HOUSEHOLDS must be a number, not '$N'" >&2; exit 2 ;;
+esac
+
+# Dates from today, so that the run never dates anything in the future and
+# the notice period (10 days) has always ended on the batch date.
+day() { date -d "$1" +%F; }
+BATCH_DATE=$(day 'yesterday')
+PUBLISH_DATE=$(day '21 days ago')
+APPROVAL_DATE=$(day '80 days ago')
+RECEIPT_DATE=$(day '90 days ago')
+BOOK_START=$(date -d '120 days ago' +%Y-%m-01)
+
+bench_step "pay_batch: $N households; cluster under ${TMPDIR:-/tmp}"
+bench_cluster_start
+export PGDATABASE=earmark_bench
+bench_run createdb psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE $PGDATABASE"
+bench_run db-init "$EM" db init
+
+for u in admin clerk reviewer bookkeeper cashier; do
+	bench_run "user-$u" "$EM" user add "bench_$u" --role "$u"
+done
+A=(--user bench_admin --book "$BOOK")
+C=(--user bench_clerk --book "$BOOK")
+R=(--user bench_reviewer --book "$BOOK")
+B=(--user bench_bookkeeper --book "$BOOK")
+K=(--user bench_cashier --book "$BOOK")
+
+bench_step "generating the county (gen-county.awk)"
+D=$BENCH_T/data
+mkdir -p "$D"
+bench_time gen awk -v out="$D" -v households="$N" -v villages=400 -v seed=20261123 \
+	-v receipt_date="$RECEIPT_DATE" -v approval_date="$APPROVAL_DATE" -f "$TOP/tests/bench/gen-county.awk"
+
+bench_step "master data: book, accounts, funds, villages, $N households, project"
+bench_run book "$EM" "${A[@]}" book create "$BOOK" --name "平安县衔接资金（基准测试）" --start "$BOOK_START" \
+	--accounts "$TOP/config/accounts.csv"
+for kind in bank_account:bank_accounts fund:funds village:villages project:projects \
+	    project_budget:project_budgets project_target:project_targets project_event:project_events; do
+	bench_run "import-${kind%%:*}" "$EM" "${A[@]}" master import "${kind%%:*}" "$D/${kind##*:}.csv"
+done
+bench_time setup_households "$EM" "${A[@]}" master import household "$D/households.csv"
+
+bench_step "fund receipts: draft, review, post"
+for f in ZY-BENCH SJ-BENCH; do
+	bench_run "receipt-$f" "$EM" "${C[@]}" voucher draft "$D/receipt_$f.csv" --date "$RECEIPT_DATE" \
+		--memo "收到衔接资金 $f" --key "bench-receipt-$f"
+	id=$(grep -o '#[0-9]*' "$BENCH_LOG/receipt-$f.log" | head -n 1)
+	bench_run "receipt-$f-review" "$EM" "${R[@]}" voucher review "$id"
+	bench_run "receipt-$f-post" "$EM" "${B[@]}" voucher post "$id"
+done
+
+bench_step "beneficiary list of $N households, published $PUBLISH_DATE"
+bench_time setup_list "$EM" "${C[@]}" list create L-BENCH-01 "$D/list.csv" --project P-BENCH-01 \
+	--title "产业发展到户奖补对象公示"
+bench_run publish "$EM" "${A[@]}" list publish L-BENCH-01 --from "$PUBLISH_DATE" --days 10
+
+# The reference table: batch.csv's columns, no index, no constraint.
+bench_run copy-table psql -X -q -v ON_ERROR_STOP=1 -c "CREATE TABLE public.bench_copy (
+	household text, amount numeric(14,2), project text, fund text, category text,
+	list text, item text, memo text)"
+bench_run analyze psql -X -q -v ON_ERROR_STOP=1 -c 'VACUUM ANALYZE' -c 'CHECKPOINT'
+if [ -n "${BENCH_EXPLAIN:-}" ]; then
+	# Profiling, not measuring: every statement of the timed steps slower
+	# than BENCH_EXPLAIN ms, nested ones inside the earmark.* functions too,
+	# logged with its EXPLAIN ANALYZE plan.  The timings then include the
+	# instrumentation.
+	case $BENCH_EXPLAIN in *[!0-9]*) echo "bench: BENCH_EXPLAIN is milliseconds" >&2; exit 2 ;; esac
+	bench_run explain psql -X -q -v ON_ERROR_STOP=1 \
+		-c "ALTER DATABASE $PGDATABASE SET session_preload_libraries = 'auto_explain'" \
+		-c "ALTER DATABASE $PGDATABASE SET auto_explain.log_min_duration = $BENCH_EXPLAIN" \
+		-c "ALTER DATABASE $PGDATABASE SET auto_explain.log_analyze = on" \
+		-c "ALTER DATABASE $PGDATABASE SET auto_explain.log_nested_statements = on" \
+		-c "ALTER DATABASE $PGDATABASE SET log_min_duration_statement = $BENCH_EXPLAIN"
+	explain_from=$(wc -l <"$BENCH_T/var/log/postgresql.log")
+fi
+
+bench_step "timed: COPY of batch.csv into an unindexed table"
+bench_time copy psql -X -q -v ON_ERROR_STOP=1 \
+	-c "\\copy public.bench_copy FROM '$D/batch.csv' WITH (FORMAT csv, HEADER true)"
+bench_step "timed: pay batch (check + drafts)"
+bench_time batch "$EM" "${C[@]}" pay batch "$D/batch.csv" --code B-BENCH-01 --date "$BATCH_DATE" \
+	--key bench-batch-1
+bench_step "timed: pay review"
+bench_time review "$EM" "${R[@]}" pay review B-BENCH-01
+bench_step "timed: pay post"
+bench_time post "$EM" "${B[@]}" pay post B-BENCH-01
+bench_step "timed: pay export (pain.001)"
+bench_time export "$EM" "${K[@]}" pay export B-BENCH-01 -o "$BENCH_T/pain001.xml"
+
+# The run counts only if everything landed: N payments sent, N copied rows,
+# the two vouchers posted with N + 2 and 4 lines, N transactions in the file.
+q() { psql -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"; }
+counts=$(q "SELECT (SELECT count(*) FROM public.bench_copy) || ' ' ||
+                   (SELECT count(*) FROM earmark.household_payment WHERE status = 'sent') || ' ' ||
+                   (SELECT count(*) FROM earmark.line l JOIN earmark.pay_batch b
+                        ON b.book_id = l.book_id AND l.voucher_id IN (b.payable_voucher_id, b.payment_voucher_id)
+                      JOIN earmark.voucher v ON v.book_id = l.book_id AND v.voucher_id = l.voucher_id
+                     WHERE v.status = 'posted')")
+txs=$(grep -o '<CdtTrfTxInf>' "$BENCH_T/pain001.xml" | wc -l || true)
+read -r copied sent lines <<<"$counts"
+if [ "$copied" != "$N" ] || [ "$sent" != "$N" ] || [ "$lines" != "$((N + 2 + 4))" ] || [ "$txs" != "$N" ]; then
+	echo "bench: the batch did not land whole: copied $copied, sent $sent, posted lines $lines," \
+	     "pain.001 transactions $txs; expected $N, $N, $((N + 6)), $N" >&2
+	exit 1
+fi
+
+if [ -n "${BENCH_EXPLAIN:-}" ]; then
+	mkdir -p "$OUT"
+	tail -n "+$((explain_from + 1))" "$BENCH_T/var/log/postgresql.log" >"$OUT/pay_batch.explain.log"
+fi
+
+# --- the figures ----------------------------------------------------------
+
+figures() {
+	awk -v n="$N" -v target="$TARGET_S" -v copy="${BENCH_SECS[copy]}" -v batch="${BENCH_SECS[batch]}" \
+	    -v review="${BENCH_SECS[review]}" -v post="${BENCH_SECS[post]}" -v export="${BENCH_SECS[export]}" \
+	    -v mode="$1" '
+	function row(label, key, s) {
+		if (mode == "table")
+			printf "%-36s %9.3f %12.0f %9.1fx\n", label, s, n / s, s / copy
+		else
+			printf "%s    \"%s\": { \"seconds\": %.3f, \"rows_per_second\": %.0f, \"ratio_to_copy\": %.2f }",
+			       sep, key, s, n / s, s / copy
+		sep = ",\n"
+	}
+	BEGIN {
+		checked = batch + review + post
+		if (mode == "table") {
+			printf "%-36s %9s %12s %10s\n", "step", "seconds", "rows/s", "vs COPY"
+			printf "%-36s %9s %12s %10s\n", "----", "-------", "------", "-------"
+		}
+		row("(d) COPY into an unindexed table", "copy", copy)
+		row("(a) pay batch: check + drafts", "batch", batch)
+		row("(b) pay review", "review", review)
+		row("(b) pay post", "post", post)
+		row("(b) review + post", "review_post", review + post)
+		row("(c) pay export: pain.001", "export", export)
+		row("(a)+(b) checked and posted", "checked_and_posted", checked)
+		if (mode == "table") {
+			printf "\n(a)+(b) = %.3f s for %d lines against the target of %d s: %s (%.0f%% of the target)\n",
+			       checked, n, target, checked <= target ? "within" : "OVER", 100 * checked / target
+		} else {
+			printf "\n  },\n  \"checked_and_posted_seconds\": %.3f,\n  \"target_seconds\": %d,\n", checked, target
+			printf "  \"within_target\": %s\n", checked <= target ? "true" : "false"
+		}
+	}'
+}
+
+mkdir -p "$OUT"
+{
+	printf '{\n  "benchmark": "pay_batch",\n  "lines": %d,\n' "$N"
+	printf '  "date": "%s",\n  "batch_date": "%s",\n' "$(date -u +%FT%TZ)" "$BATCH_DATE"
+	printf '  "machine": { "cpus": %d, "postgresql": "%s" },\n' "$(nproc)" \
+		"$(psql -X -A -t -c 'SHOW server_version')"
+	printf '  "commit": "%s",\n' "$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+	printf '  "setup_seconds": { "households_import": %s, "list_create": %s },\n' \
+		"${BENCH_SECS[setup_households]}" "${BENCH_SECS[setup_list]}"
+	printf '  "steps": {\n'
+	figures json
+	printf '}\n'
+} >"$OUT/pay_batch.json"
+
+echo
+echo "pay_batch: $N household payments, $(nproc) CPUs, PostgreSQL $(psql -X -A -t -c 'SHOW server_version')"
+echo "setup (not timed against the target): $N households imported in ${BENCH_SECS[setup_households]} s," \
+     "beneficiary list in ${BENCH_SECS[setup_list]} s"
+echo
+figures table
+echo
+echo "figures: ${OUT#"$TOP"/}/pay_batch.json"
+if [ -n "${BENCH_EXPLAIN:-}" ]; then
+	echo "plans of statements over $BENCH_EXPLAIN ms: ${OUT#"$TOP"/}/pay_batch.explain.log" \
+	     "(EXPLAIN ANALYZE was on: these timings include it)"
+fi
+if [ -n "${BENCH_KEEP_LOGS:-}" ]; then
+	mkdir -p "$BENCH_KEEP_LOGS"
+	cp -r "$BENCH_LOG"/. "$BENCH_KEEP_LOGS"/
+	cp "$BENCH_T/var/log/postgresql.log" "$BENCH_KEEP_LOGS"/ 2>/dev/null || true
+fi
