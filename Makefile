@@ -25,7 +25,7 @@ UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 DEB_PKGS    := libcsv-dev libinih-dev libcmocka-dev postgresql-15-pgtap \
                libtap-parser-sourcehandler-pgtap-perl libxml2-utils xmlsec1 pkg-config
 
-.PHONY: all deps check demo clean unit
+.PHONY: all deps check demo bench clean unit
 
 all: deps earmark
 
@@ -67,6 +67,11 @@ check: deps earmark build/asan/earmark $(UNIT_BIN)
 
 demo: deps earmark
 	@tests/demo.sh
+
+# Benchmarks (tests/bench/*.sh), each on its own throwaway PostgreSQL: they
+# print figures and write out/bench/*.json, and assert no timing.
+bench: deps earmark
+	@tests/bench/run
 
 clean:
 	rm -rf build earmark
