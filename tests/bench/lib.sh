@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # BENCH_* are for the benchmark that sources this
 # tests/bench/lib.sh: sourced by every benchmark under tests/bench/.
 #
 # A benchmark measures; it asserts no timing.  It prints its figures and
@@ -11,15 +12,26 @@
 #                         exports PGHOST, PGUSER=postgres, and EM, TOP
 #   bench_now             wall-clock seconds, date +%s.%N
 #   bench_time NAME CMD   runs CMD (output to $BENCH_LOG/NAME.log), keeps
-#                         its wall-clock seconds in BENCH_SECS[NAME]; a
-#                         failure prints the log and ends the benchmark
+#                         its wall-clock seconds in BENCH_SECS[NAME] and the
+#                         CPU seconds it cost in BENCH_CPU[NAME]: the
+#                         client's user + system time and the server's (the
+#                         postmaster's own and its reaped children's, so the
+#                         backend that served CMD); a failure prints the log
+#                         and ends the benchmark
+#   bench_load            the 1-minute load average
+#
+# Wall-clock time is what the targets speak of.  CPU time is printed beside
+# it because a shared machine's other work stretches the wall clock of a
+# run but hardly its CPU seconds: when the two differ much, the machine was
+# busy and the wall-clock figures overstate.
 #   bench_step MSG        one line of progress on stderr
 set -euo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 EM=$TOP/earmark
 PGBIN=${EARMARK_PGBIN:-$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)}
-declare -A BENCH_SECS=()
+declare -A BENCH_SECS=() BENCH_CPU=()
+CLK_TCK=$(getconf CLK_TCK)
 BENCH_T=
 BENCH_LOG=
 
@@ -87,19 +99,38 @@ bench_cluster_start() {
 	export EARMARK_HOME=$BENCH_T
 }
 
-# bench_time NAME CMD ARGS...: CMD's wall-clock seconds in BENCH_SECS[NAME].
+bench_load() {
+	cut -d ' ' -f 1 /proc/loadavg
+}
+
+# CPU ticks the cluster has used: the postmaster's user and system time and
+# that of its children it has reaped (fields 14-17 of /proc/PID/stat).
+bench_server_ticks() {
+	local pid
+	pid=$(head -n 1 "$BENCH_T/var/pg/postmaster.pid")
+	awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pid/stat"
+}
+
+# bench_time NAME CMD ARGS...: CMD's wall-clock seconds in BENCH_SECS[NAME],
+# its CPU seconds, client and server, in BENCH_CPU[NAME].
 bench_time() {
-	local name=$1 t0 t1 rc=0
+	local name=$1 t0 t1 c0 c1 rc=0 TIMEFORMAT='%3U %3S'
 	shift
+	c0=$(bench_server_ticks)
 	t0=$(bench_now)
-	"$@" >"$BENCH_LOG/$name.log" 2>&1 </dev/null || rc=$?
+	{ time "$@" >"$BENCH_LOG/$name.log" 2>&1 </dev/null; } 2>"$BENCH_LOG/$name.time" || rc=$?
 	t1=$(bench_now)
 	if [ "$rc" -ne 0 ]; then
 		echo "bench: step '$name' failed (exit $rc): $*" >&2
 		sed 's/^/    /' "$BENCH_LOG/$name.log" >&2
 		exit 1
 	fi
+	# the backend exits after its client; let the postmaster reap it
+	sleep 0.5
+	c1=$(bench_server_ticks)
 	BENCH_SECS[$name]=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+	BENCH_CPU[$name]=$(awk -v c0="$c0" -v c1="$c1" -v hz="$CLK_TCK" '{ printf "%.2f", $1 + $2 + (c1 - c0) / hz }' \
+		"$BENCH_LOG/$name.time")
 }
 
 # bench_run NAME CMD ARGS...: a setup step; its output is kept, shown on failure.
