@@ -217,18 +217,24 @@ static int cmd_master_import(int argc, char **argv, struct em_ctx *ctx)
 
 /* ---- vouchers ---------------------------------------------------------- */
 
+/* Today when the option is absent: most steps happen on the day they are recorded. */
+static const char *date_or_today(struct em_ctx *ctx, const char *name, char today[11])
+{
+	if (opt(ctx, name))
+		return opt(ctx, name);
+	em_date_today(today);
+	return today;
+}
+
+
 static int cmd_voucher_draft(int argc, char **argv, struct em_ctx *ctx)
 {
-	struct em_draft_opts o = { opt(ctx, "date"), opt(ctx, "memo"), opt(ctx, "type"),
-				   opt(ctx, "key"), opt(ctx, "encoding") };
 	char today[11];
+	struct em_draft_opts o = { date_or_today(ctx, "date", today), opt(ctx, "memo"), opt(ctx, "type"),
+				   opt(ctx, "key"), opt(ctx, "encoding") };
 	long long id;
 
 	(void)argc;
-	if (!o.date) {
-		em_date_today(today);
-		o.date = today;
-	}
 	if (need_book(ctx) < 0)
 		return EM_ERR_USAGE;
 	if (need_conn(ctx, 0) < 0 || em_voucher_draft(ctx->conn, ctx->book, argv[0], &o, &id, &ctx->err) < 0)
@@ -269,13 +275,9 @@ static int cmd_voucher_reverse(int argc, char **argv, struct em_ctx *ctx)
 {
 	struct em_strbuf r = EM_STRBUF_INIT;
 	char today[11];
-	const char *date = opt(ctx, "date");
+	const char *date = date_or_today(ctx, "date", today);
 
 	(void)argc;
-	if (!date) {
-		em_date_today(today);
-		date = today;
-	}
 	if (need_book(ctx) < 0)
 		return EM_ERR_USAGE;
 	if (need_conn(ctx, 0) < 0 ||
@@ -334,15 +336,6 @@ static int cmd_voucher_list(int argc, char **argv, struct em_ctx *ctx)
 }
 
 /* ---- disbursement: lists, projects, funds, payments ------------------- */
-
-/* Today when the option is absent: most steps happen on the day they are recorded. */
-static const char *date_or_today(struct em_ctx *ctx, const char *name, char today[11])
-{
-	if (opt(ctx, name))
-		return opt(ctx, name);
-	em_date_today(today);
-	return today;
-}
 
 /* "1,234.56" -> "123456" for a bigint parameter. */
 static int fen_param(struct em_ctx *ctx, const char *name, char out[24])
@@ -582,13 +575,9 @@ static int cmd_report_trial_balance(int argc, char **argv, struct em_ctx *ctx)
 {
 	enum em_format fmt;
 	char today[11];
-	const char *as_of = opt(ctx, "as-of");
+	const char *as_of = date_or_today(ctx, "as-of", today);
 
 	(void)argc, (void)argv;
-	if (!as_of) {
-		em_date_today(today);
-		as_of = today;
-	}
 	if (em_format_parse(opt(ctx, "format"), &fmt, &ctx->err) < 0 || need_book(ctx) < 0)
 		return EM_ERR_USAGE;
 	if (need_conn(ctx, 0) < 0)

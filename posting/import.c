@@ -189,12 +189,12 @@ static int import_rows(const struct em_csv *csv, const struct em_column *cols, s
 				int64_t fen;
 				char key[64];
 
+				if (!*value && !col->required)
+					continue;  /* an optional amount left empty */
 				if (em_money_parse(value, &fen, &merr) < 0) {
-					problem(&list, &nproblems, "line %zu: %s%s%s", row->line,
+					problem(&list, &nproblems, "line %zu: %s%s%s%s", row->line,
 						merr.message, merr.detail ? " (" : "",
-						merr.detail ? merr.detail : "");
-					if (merr.detail)
-						em_strbuf_addc(&list, ')');
+						merr.detail ? merr.detail : "", merr.detail ? ")" : "");
 					em_error_release(&merr);
 					continue;
 				}

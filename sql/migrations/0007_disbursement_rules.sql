@@ -83,350 +83,365 @@ DECLARE
 	r record;
 	adv integer := earmark.setting(b, 'advance_share_bp');
 	ret integer := earmark.setting(b, 'retention_share_bp');
+	has_spend boolean;     -- which groups of rules apply to these vouchers' lines
+	has_project boolean;
+	has_household boolean;
+	has_interest boolean;
 BEGIN
-	-- Nothing to do for vouchers without spend or interest lines: most of them.
-	IF NOT EXISTS (SELECT 1 FROM earmark.line l
-	                 JOIN earmark.account a ON a.book_id = l.book_id AND a.account_id = l.account_id
-	                 JOIN earmark.voucher v ON v.book_id = l.book_id AND v.voucher_id = l.voucher_id
-	                WHERE l.book_id = b AND l.voucher_id = ANY (vs) AND v.reverses_id IS NULL
-	                  AND (a.spend OR a.interest)) THEN
-		RETURN probs;
+	-- Which rules have anything to look at: most vouchers have no spend
+	-- line, and most spend lines no project or household.
+	SELECT COALESCE(pg_catalog.bool_or(a.spend), false),
+	       COALESCE(pg_catalog.bool_or(a.spend AND l.project_id IS NOT NULL), false),
+	       COALESCE(pg_catalog.bool_or(a.spend AND l.household_id IS NOT NULL), false),
+	       COALESCE(pg_catalog.bool_or(a.interest), false)
+	  INTO has_spend, has_project, has_household, has_interest
+	  FROM earmark.line l
+	  JOIN earmark.account a ON a.book_id = l.book_id AND a.account_id = l.account_id
+	  JOIN earmark.voucher v ON v.book_id = l.book_id AND v.voucher_id = l.voucher_id
+	 WHERE l.book_id = b AND l.voucher_id = ANY (vs) AND v.reverses_id IS NULL;
+
+	IF has_spend THEN
+		-- A3: every spend line has a use category the fund permits and the
+		-- negative list in force on the voucher's date does not name.
+		FOR r IN
+			SELECT l.line_no, f.code AS fund, c.code AS cat, c.name AS cat_name, nl.version, nl.valid_from,
+			       fc.category_id IS NOT NULL AS permitted, ni.category_id IS NOT NULL AS negative,
+			       (SELECT pg_catalog.string_agg(c2.code, ', ' ORDER BY c2.code)
+			          FROM earmark.fund_category fc2
+			          JOIN earmark.use_category c2 ON c2.book_id = fc2.book_id AND c2.category_id = fc2.category_id
+			         WHERE fc2.book_id = b AND fc2.fund_id = l.fund_id) AS permits
+			  FROM earmark.line l
+			  JOIN earmark.voucher v ON v.book_id = l.book_id AND v.voucher_id = l.voucher_id
+			  JOIN earmark.account a ON a.book_id = l.book_id AND a.account_id = l.account_id
+			  JOIN earmark.fund f ON f.book_id = l.book_id AND f.fund_id = l.fund_id
+			  LEFT JOIN earmark.use_category c ON c.book_id = l.book_id AND c.category_id = l.category_id
+			  LEFT JOIN earmark.fund_category fc
+			         ON fc.book_id = l.book_id AND fc.fund_id = l.fund_id AND fc.category_id = l.category_id
+			  LEFT JOIN LATERAL (SELECT n.version, n.valid_from FROM earmark.negative_list n
+			                      WHERE n.book_id = b AND n.valid_from <= v.voucher_date
+			                      ORDER BY n.valid_from DESC LIMIT 1) nl ON true
+			  LEFT JOIN earmark.negative_item ni
+			         ON ni.book_id = b AND ni.version = nl.version AND ni.category_id = l.category_id
+			 WHERE l.book_id = b AND l.voucher_id = ANY (vs) AND v.reverses_id IS NULL AND a.spend
+			   AND (l.category_id IS NULL OR fc.category_id IS NULL OR ni.category_id IS NOT NULL)
+			 ORDER BY l.voucher_id, l.line_no LIMIT 50
+		LOOP
+			IF r.cat IS NULL THEN
+				probs := probs || ROW('EMA03', pg_catalog.format('line %s: a spending line needs its use category (A3)', r.line_no),
+				                      NULL, pg_catalog.format('name one that fund ''%s'' permits: %s', r.fund, COALESCE(r.permits, 'none yet')))::earmark.problem;
+			ELSIF r.negative THEN
+				probs := probs || ROW('EMA03', pg_catalog.format('line %s: use category ''%s'' (%s) is on the negative list (A3)', r.line_no, r.cat, r.cat_name),
+				                      pg_catalog.format('负面清单 version %s, in force from %s', r.version, r.valid_from),
+				                      'special funds may not pay for it (专款专用); pay it from the general budget')::earmark.problem;
+			ELSE
+				probs := probs || ROW('EMA03', pg_catalog.format('line %s: fund ''%s'' does not permit use category ''%s'' (A3)', r.line_no, r.fund, r.cat),
+				                      pg_catalog.format('fund ''%s'' permits: %s', r.fund, COALESCE(r.permits, 'nothing')),
+				                      'pay it from a fund whose allocation permits this use')::earmark.problem;
+			END IF;
+		END LOOP;
 	END IF;
 
-	-- A3: every spend line has a use category the fund permits and the
-	-- negative list in force on the voucher's date does not name.
-	FOR r IN
-		SELECT l.line_no, f.code AS fund, c.code AS cat, c.name AS cat_name, nl.version, nl.valid_from,
-		       fc.category_id IS NOT NULL AS permitted, ni.category_id IS NOT NULL AS negative,
-		       (SELECT pg_catalog.string_agg(c2.code, ', ' ORDER BY c2.code)
-		          FROM earmark.fund_category fc2
-		          JOIN earmark.use_category c2 ON c2.book_id = fc2.book_id AND c2.category_id = fc2.category_id
-		         WHERE fc2.book_id = b AND fc2.fund_id = l.fund_id) AS permits
-		  FROM earmark.line l
-		  JOIN earmark.voucher v ON v.book_id = l.book_id AND v.voucher_id = l.voucher_id
-		  JOIN earmark.account a ON a.book_id = l.book_id AND a.account_id = l.account_id
-		  JOIN earmark.fund f ON f.book_id = l.book_id AND f.fund_id = l.fund_id
-		  LEFT JOIN earmark.use_category c ON c.book_id = l.book_id AND c.category_id = l.category_id
-		  LEFT JOIN earmark.fund_category fc
-		         ON fc.book_id = l.book_id AND fc.fund_id = l.fund_id AND fc.category_id = l.category_id
-		  LEFT JOIN LATERAL (SELECT n.version, n.valid_from FROM earmark.negative_list n
-		                      WHERE n.book_id = b AND n.valid_from <= v.voucher_date
-		                      ORDER BY n.valid_from DESC LIMIT 1) nl ON true
-		  LEFT JOIN earmark.negative_item ni
-		         ON ni.book_id = b AND ni.version = nl.version AND ni.category_id = l.category_id
-		 WHERE l.book_id = b AND l.voucher_id = ANY (vs) AND v.reverses_id IS NULL AND a.spend
-		   AND (l.category_id IS NULL OR fc.category_id IS NULL OR ni.category_id IS NOT NULL)
-		 ORDER BY l.voucher_id, l.line_no LIMIT 50
-	LOOP
-		IF r.cat IS NULL THEN
-			probs := probs || ROW('EMA03', pg_catalog.format('line %s: a spending line needs its use category (A3)', r.line_no),
-			                      NULL, pg_catalog.format('name one that fund ''%s'' permits: %s', r.fund, COALESCE(r.permits, 'none yet')))::earmark.problem;
-		ELSIF r.negative THEN
-			probs := probs || ROW('EMA03', pg_catalog.format('line %s: use category ''%s'' (%s) is on the negative list (A3)', r.line_no, r.cat, r.cat_name),
-			                      pg_catalog.format('负面清单 version %s, in force from %s', r.version, r.valid_from),
-			                      'special funds may not pay for it (专款专用); pay it from the general budget')::earmark.problem;
-		ELSE
-			probs := probs || ROW('EMA03', pg_catalog.format('line %s: fund ''%s'' does not permit use category ''%s'' (A3)', r.line_no, r.fund, r.cat),
-			                      pg_catalog.format('fund ''%s'' permits: %s', r.fund, COALESCE(r.permits, 'nothing')),
-			                      'pay it from a fund whose allocation permits this use')::earmark.problem;
-		END IF;
-	END LOOP;
-
-	-- P1: money reaches a project only after its approval, with a target.
-	FOR r IN
-		SELECT DISTINCT ON (p.project_id) l.line_no, p.code, v.voucher_date,
-		       EXISTS (SELECT 1 FROM earmark.project_event e
-		                WHERE e.book_id = b AND e.project_id = p.project_id AND e.kind = 'approval'
-		                  AND e.event_date <= v.voucher_date) AS approved,
-		       EXISTS (SELECT 1 FROM earmark.project_target t
-		                WHERE t.book_id = b AND t.project_id = p.project_id) AS targeted
-		  FROM earmark.line l
-		  JOIN earmark.voucher v ON v.book_id = l.book_id AND v.voucher_id = l.voucher_id
-		  JOIN earmark.account a ON a.book_id = l.book_id AND a.account_id = l.account_id
-		  JOIN earmark.project p ON p.book_id = l.book_id AND p.project_id = l.project_id
-		 WHERE l.book_id = b AND l.voucher_id = ANY (vs) AND v.reverses_id IS NULL AND a.spend
-		 ORDER BY p.project_id, l.line_no
-	LOOP
-		IF NOT r.approved THEN
-			probs := probs || ROW('EMP01', pg_catalog.format('line %s: project ''%s'' is not approved (P1)', r.line_no, r.code),
-			                      pg_catalog.format('no approval on or before %s', r.voucher_date),
-			                      pg_catalog.format('record its approval first: earmark project event %s approval --doc DOC', r.code))::earmark.problem;
-		ELSIF NOT r.targeted THEN
-			probs := probs || ROW('EMP01', pg_catalog.format('line %s: project ''%s'' has no performance target (P1)', r.line_no, r.code),
-			                      NULL, 'record its 绩效目标 with the project (targets column)')::earmark.problem;
-		END IF;
-	END LOOP;
-
-	-- P2 and P3, per project and fund: the posted total plus these vouchers.
-	FOR r IN
-		WITH d AS (
-			SELECT l.project_id, l.fund_id, pg_catalog.max(v.voucher_date) AS dt,
-			       pg_catalog.sum(CASE l.side WHEN 'D' THEN l.amount_fen ELSE -l.amount_fen END) AS delta,
-			       pg_catalog.sum(CASE l.side WHEN 'D' THEN l.amount_fen ELSE -l.amount_fen END)
-			           FILTER (WHERE l.household_id IS NULL) AS cdelta
+	IF has_project THEN
+		-- P1: money reaches a project only after its approval, with a target.
+		FOR r IN
+			SELECT DISTINCT ON (p.project_id) l.line_no, p.code, v.voucher_date,
+			       EXISTS (SELECT 1 FROM earmark.project_event e
+			                WHERE e.book_id = b AND e.project_id = p.project_id AND e.kind = 'approval'
+			                  AND e.event_date <= v.voucher_date) AS approved,
+			       EXISTS (SELECT 1 FROM earmark.project_target t
+			                WHERE t.book_id = b AND t.project_id = p.project_id) AS targeted
 			  FROM earmark.line l
 			  JOIN earmark.voucher v ON v.book_id = l.book_id AND v.voucher_id = l.voucher_id
 			  JOIN earmark.account a ON a.book_id = l.book_id AND a.account_id = l.account_id
+			  JOIN earmark.project p ON p.book_id = l.book_id AND p.project_id = l.project_id
 			 WHERE l.book_id = b AND l.voucher_id = ANY (vs) AND v.reverses_id IS NULL AND a.spend
-			   AND l.project_id IS NOT NULL
-			 GROUP BY l.project_id, l.fund_id
-		)
-		SELECT p.code AS project, f.code AS fund, d.dt, d.delta, COALESCE(d.cdelta, 0) AS cdelta,
-		       COALESCE(ps.spent_fen, 0) AS before, COALESCE(ps.contract_fen, 0) AS cbefore,
-		       earmark.budget_on(b, d.project_id, d.fund_id, d.dt) AS budget,
-		       (SELECT pg_catalog.max(e.progress_pct) FROM earmark.project_event e
-		         WHERE e.book_id = b AND e.project_id = d.project_id AND e.kind = 'inspection'
-		           AND e.event_date <= d.dt) AS progress,
-		       (SELECT pg_catalog.min(e.event_date) FROM earmark.project_event e
-		         WHERE e.book_id = b AND e.project_id = d.project_id AND e.kind = 'start'
-		           AND e.event_date <= d.dt) AS started,
-		       EXISTS (SELECT 1 FROM earmark.project_event e
-		                WHERE e.book_id = b AND e.project_id = d.project_id AND e.kind = 'acceptance'
-		                  AND e.event_date <= d.dt) AS accepted
-		  FROM d
-		  JOIN earmark.project p ON p.book_id = b AND p.project_id = d.project_id
-		  JOIN earmark.fund f ON f.book_id = b AND f.fund_id = d.fund_id
-		  LEFT JOIN earmark.project_spend ps
-		         ON ps.book_id = b AND ps.project_id = d.project_id AND ps.fund_id = d.fund_id
-		 WHERE d.delta > 0
-		 ORDER BY p.code, f.code
-	LOOP
-		IF r.budget IS NULL THEN
-			probs := probs || ROW('EMP02', pg_catalog.format('project ''%s'' has no budget from fund ''%s'' (P2)', r.project, r.fund),
-			                      NULL, 'a project is paid only from the funds its approved budget names')::earmark.problem;
-			CONTINUE;
-		END IF;
-		IF r.before + r.delta > r.budget THEN
-			probs := probs || ROW('EMP02', pg_catalog.format('payments to project ''%s'' from fund ''%s'' would exceed its budget (P2)', r.project, r.fund),
-			                      pg_catalog.format('budget %s on %s, paid before %s, this voucher %s, total %s',
-			                                        earmark.fmt_fen(r.budget), r.dt, earmark.fmt_fen(r.before),
-			                                        earmark.fmt_fen(r.delta), earmark.fmt_fen(r.before + r.delta)),
-			                      'a larger budget needs an approved revision: earmark project revise')::earmark.problem;
-			CONTINUE;
-		END IF;
-		IF NOT r.accepted AND r.cdelta > 0 THEN
-			DECLARE
-				by_progress numeric := r.budget * COALESCE(r.progress, 0) / 100
-				                       + CASE WHEN r.started IS NOT NULL THEN r.budget * adv / 10000.0 ELSE 0 END;
-				by_retention numeric := r.budget * (10000 - ret) / 10000.0;
-				lim bigint := pg_catalog.floor(LEAST(by_progress, by_retention, r.budget));
-			BEGIN
-				IF r.cbefore + r.cdelta > lim THEN
-					probs := probs || ROW('EMP03',
-						CASE WHEN by_retention <= by_progress
-						     THEN pg_catalog.format('the retention (质保金) of project ''%s'' is paid only after acceptance (P3)', r.project)
-						     ELSE pg_catalog.format('payment to project ''%s'' from fund ''%s'' goes beyond its inspected progress and advance (P3)', r.project, r.fund) END,
-						pg_catalog.format('budget %s, inspected progress %s, advance %s (%s), retention %s: at most %s before acceptance; paid before %s, this voucher %s',
-						                  earmark.fmt_fen(r.budget), earmark.fmt_pct(COALESCE(r.progress, 0)),
-						                  earmark.fmt_pct(adv / 100.0), CASE WHEN r.started IS NULL THEN 'not started' ELSE 'started ' || r.started END,
-						                  earmark.fmt_pct(ret / 100.0), earmark.fmt_fen(lim), earmark.fmt_fen(r.cbefore), earmark.fmt_fen(r.cdelta)),
-						'record the inspection of the progress (earmark project event P inspection --progress N) or the acceptance first')::earmark.problem;
-				END IF;
-			END;
-		END IF;
-	END LOOP;
+			 ORDER BY p.project_id, l.line_no
+		LOOP
+			IF NOT r.approved THEN
+				probs := probs || ROW('EMP01', pg_catalog.format('line %s: project ''%s'' is not approved (P1)', r.line_no, r.code),
+				                      pg_catalog.format('no approval on or before %s', r.voucher_date),
+				                      pg_catalog.format('record its approval first: earmark project event %s approval --doc DOC', r.code))::earmark.problem;
+			ELSIF NOT r.targeted THEN
+				probs := probs || ROW('EMP01', pg_catalog.format('line %s: project ''%s'' has no performance target (P1)', r.line_no, r.code),
+				                      NULL, 'record its 绩效目标 with the project (targets column)')::earmark.problem;
+			END IF;
+		END LOOP;
 
-	-- H1: a household payment goes to a registered household with a valid
-	-- ID number, in a village the project covers.
-	FOR r IN
-		SELECT l.line_no, h.code AS hh, vi.code AS village, p.code AS project, hp.id_no,
-		       earmark.id_problem(hp.id_no, v.voucher_date) AS id_bad,
-		       l.village_id IS NOT NULL AND l.village_id <> h.village_id AS wrong_village,
-		       pv.village_id IS NOT NULL AS covered
-		  FROM earmark.line l
-		  JOIN earmark.voucher v ON v.book_id = l.book_id AND v.voucher_id = l.voucher_id
-		  JOIN earmark.account a ON a.book_id = l.book_id AND a.account_id = l.account_id
-		  JOIN earmark.household h ON h.book_id = l.book_id AND h.household_id = l.household_id
-		  JOIN earmark.village vi ON vi.book_id = h.book_id AND vi.village_id = h.village_id
-		  LEFT JOIN earmark.project p ON p.book_id = l.book_id AND p.project_id = l.project_id
-		  LEFT JOIN earmark.project_village pv
-		         ON pv.book_id = l.book_id AND pv.project_id = l.project_id AND pv.village_id = h.village_id
-		  LEFT JOIN earmark.household_private hp
-		         ON hp.book_id = h.book_id AND hp.household_id = h.household_id
-		 WHERE l.book_id = b AND l.voucher_id = ANY (vs) AND v.reverses_id IS NULL AND a.spend
-		   AND (p.project_id IS NULL OR pv.village_id IS NULL OR hp.id_no IS NULL
-		        OR earmark.id_problem(hp.id_no, v.voucher_date) IS NOT NULL
-		        OR (l.village_id IS NOT NULL AND l.village_id <> h.village_id))
-		 ORDER BY l.voucher_id, l.line_no LIMIT 50
-	LOOP
-		IF r.project IS NULL THEN
-			probs := probs || ROW('EMH01', pg_catalog.format('line %s: the payment to household ''%s'' names no project (H1)', r.line_no, r.hh),
-			                      NULL, 'a household is paid for a project that covers its village')::earmark.problem;
-		ELSIF NOT r.covered THEN
-			probs := probs || ROW('EMH01', pg_catalog.format('line %s: household ''%s'' lives in village %s, which project ''%s'' does not cover (H1)', r.line_no, r.hh, r.village, r.project),
-			                      NULL, 'pay households only in the villages of the project')::earmark.problem;
-		ELSIF r.wrong_village THEN
-			probs := probs || ROW('EMH01', pg_catalog.format('line %s: household ''%s'' lives in village %s, not in the village the line names (H1)', r.line_no, r.hh, r.village),
-			                      NULL, NULL)::earmark.problem;
-		ELSIF r.id_no IS NULL THEN
-			probs := probs || ROW('EMH01', pg_catalog.format('line %s: household ''%s'' has no ID number on record (H1)', r.line_no, r.hh),
-			                      NULL, 'import the household with its head''s ID number')::earmark.problem;
-		ELSE
-			probs := probs || ROW('EMH01', pg_catalog.format('line %s: household ''%s'' has an invalid ID number (H1)', r.line_no, r.hh),
-			                      pg_catalog.format('%s: %s', earmark.mask_id(r.id_no), r.id_bad), NULL)::earmark.problem;
-		END IF;
-	END LOOP;
+		-- P2 and P3, per project and fund: the posted total plus these vouchers.
+		FOR r IN
+			WITH d AS (
+				SELECT l.project_id, l.fund_id, pg_catalog.max(v.voucher_date) AS dt,
+				       pg_catalog.sum(CASE l.side WHEN 'D' THEN l.amount_fen ELSE -l.amount_fen END) AS delta,
+				       pg_catalog.sum(CASE l.side WHEN 'D' THEN l.amount_fen ELSE -l.amount_fen END)
+				           FILTER (WHERE l.household_id IS NULL) AS cdelta
+				  FROM earmark.line l
+				  JOIN earmark.voucher v ON v.book_id = l.book_id AND v.voucher_id = l.voucher_id
+				  JOIN earmark.account a ON a.book_id = l.book_id AND a.account_id = l.account_id
+				 WHERE l.book_id = b AND l.voucher_id = ANY (vs) AND v.reverses_id IS NULL AND a.spend
+				   AND l.project_id IS NOT NULL
+				 GROUP BY l.project_id, l.fund_id
+			)
+			SELECT p.code AS project, f.code AS fund, d.dt, d.delta, COALESCE(d.cdelta, 0) AS cdelta,
+			       COALESCE(ps.spent_fen, 0) AS before, COALESCE(ps.contract_fen, 0) AS cbefore,
+			       earmark.budget_on(b, d.project_id, d.fund_id, d.dt) AS budget,
+			       (SELECT pg_catalog.max(e.progress_pct) FROM earmark.project_event e
+			         WHERE e.book_id = b AND e.project_id = d.project_id AND e.kind = 'inspection'
+			           AND e.event_date <= d.dt) AS progress,
+			       (SELECT pg_catalog.min(e.event_date) FROM earmark.project_event e
+			         WHERE e.book_id = b AND e.project_id = d.project_id AND e.kind = 'start'
+			           AND e.event_date <= d.dt) AS started,
+			       EXISTS (SELECT 1 FROM earmark.project_event e
+			                WHERE e.book_id = b AND e.project_id = d.project_id AND e.kind = 'acceptance'
+			                  AND e.event_date <= d.dt) AS accepted
+			  FROM d
+			  JOIN earmark.project p ON p.book_id = b AND p.project_id = d.project_id
+			  JOIN earmark.fund f ON f.book_id = b AND f.fund_id = d.fund_id
+			  LEFT JOIN earmark.project_spend ps
+			         ON ps.book_id = b AND ps.project_id = d.project_id AND ps.fund_id = d.fund_id
+			 WHERE d.delta > 0
+			 ORDER BY p.code, f.code
+		LOOP
+			IF r.budget IS NULL THEN
+				probs := probs || ROW('EMP02', pg_catalog.format('project ''%s'' has no budget from fund ''%s'' (P2)', r.project, r.fund),
+				                      NULL, 'a project is paid only from the funds its approved budget names')::earmark.problem;
+				CONTINUE;
+			END IF;
+			IF r.before + r.delta > r.budget THEN
+				probs := probs || ROW('EMP02', pg_catalog.format('payments to project ''%s'' from fund ''%s'' would exceed its budget (P2)', r.project, r.fund),
+				                      pg_catalog.format('budget %s on %s, paid before %s, this voucher %s, total %s',
+				                                        earmark.fmt_fen(r.budget), r.dt, earmark.fmt_fen(r.before),
+				                                        earmark.fmt_fen(r.delta), earmark.fmt_fen(r.before + r.delta)),
+				                      'a larger budget needs an approved revision: earmark project revise')::earmark.problem;
+				CONTINUE;
+			END IF;
+			IF NOT r.accepted AND r.cdelta > 0 THEN
+				DECLARE
+					by_progress numeric := r.budget * COALESCE(r.progress, 0) / 100
+					                       + CASE WHEN r.started IS NOT NULL THEN r.budget * adv / 10000.0 ELSE 0 END;
+					by_retention numeric := r.budget * (10000 - ret) / 10000.0;
+					lim bigint := pg_catalog.floor(LEAST(by_progress, by_retention, r.budget));
+				BEGIN
+					IF r.cbefore + r.cdelta > lim THEN
+						probs := probs || ROW('EMP03',
+							CASE WHEN by_retention <= by_progress
+							     THEN pg_catalog.format('the retention (质保金) of project ''%s'' is paid only after acceptance (P3)', r.project)
+							     ELSE pg_catalog.format('payment to project ''%s'' from fund ''%s'' goes beyond its inspected progress and advance (P3)', r.project, r.fund) END,
+							pg_catalog.format('budget %s, inspected progress %s, advance %s (%s), retention %s: at most %s before acceptance; paid before %s, this voucher %s',
+							                  earmark.fmt_fen(r.budget), earmark.fmt_pct(COALESCE(r.progress, 0)),
+							                  earmark.fmt_pct(adv / 100.0), CASE WHEN r.started IS NULL THEN 'not started' ELSE 'started ' || r.started END,
+							                  earmark.fmt_pct(ret / 100.0), earmark.fmt_fen(lim), earmark.fmt_fen(r.cbefore), earmark.fmt_fen(r.cdelta)),
+							'record the inspection of the progress (earmark project event P inspection --progress N) or the acceptance first')::earmark.problem;
+					END IF;
+				END;
+			END IF;
+		END LOOP;
+	END IF;
 
-	-- H2 caps, per household, use category and year.
-	FOR r IN
-		WITH d AS (
-			SELECT l.household_id, l.category_id,
-			       pg_catalog.date_part('year', v.voucher_date)::smallint AS yr,
-			       pg_catalog.sum(CASE l.side WHEN 'D' THEN l.amount_fen ELSE -l.amount_fen END) AS delta
+	IF has_household THEN
+		-- H1: a household payment goes to a registered household with a valid
+		-- ID number, in a village the project covers.
+		FOR r IN
+			SELECT l.line_no, h.code AS hh, vi.code AS village, p.code AS project, hp.id_no,
+			       earmark.id_problem(hp.id_no, v.voucher_date) AS id_bad,
+			       l.village_id IS NOT NULL AND l.village_id <> h.village_id AS wrong_village,
+			       pv.village_id IS NOT NULL AS covered
 			  FROM earmark.line l
 			  JOIN earmark.voucher v ON v.book_id = l.book_id AND v.voucher_id = l.voucher_id
 			  JOIN earmark.account a ON a.book_id = l.book_id AND a.account_id = l.account_id
+			  JOIN earmark.household h ON h.book_id = l.book_id AND h.household_id = l.household_id
+			  JOIN earmark.village vi ON vi.book_id = h.book_id AND vi.village_id = h.village_id
+			  LEFT JOIN earmark.project p ON p.book_id = l.book_id AND p.project_id = l.project_id
+			  LEFT JOIN earmark.project_village pv
+			         ON pv.book_id = l.book_id AND pv.project_id = l.project_id AND pv.village_id = h.village_id
+			  LEFT JOIN earmark.household_private hp
+			         ON hp.book_id = h.book_id AND hp.household_id = h.household_id
 			 WHERE l.book_id = b AND l.voucher_id = ANY (vs) AND v.reverses_id IS NULL AND a.spend
-			   AND l.household_id IS NOT NULL AND l.category_id IS NOT NULL
-			 GROUP BY 1, 2, 3
-		)
-		SELECT h.code AS hh, c.code AS cat, c.name AS cat_name, d.yr, d.delta, cap.cap_fen,
-		       COALESCE((SELECT pg_catalog.sum(s.spent_fen) FROM earmark.household_spend s
-		                  WHERE s.book_id = b AND s.household_id = d.household_id
-		                    AND s.category_id = d.category_id AND s.year = d.yr), 0) AS before
-		  FROM d
-		  JOIN earmark.household_cap cap ON cap.book_id = b AND cap.category_id = d.category_id AND cap.year = d.yr
-		  JOIN earmark.household h ON h.book_id = b AND h.household_id = d.household_id
-		  JOIN earmark.use_category c ON c.book_id = b AND c.category_id = d.category_id
-		 WHERE d.delta > 0
-		   AND d.delta + COALESCE((SELECT pg_catalog.sum(s.spent_fen) FROM earmark.household_spend s
-		                            WHERE s.book_id = b AND s.household_id = d.household_id
-		                              AND s.category_id = d.category_id AND s.year = d.yr), 0) > cap.cap_fen
-		 ORDER BY h.code LIMIT 50
-	LOOP
-		probs := probs || ROW('EMH02', pg_catalog.format('household ''%s'' would get more than the cap for %s (%s) in %s (H2)', r.hh, r.cat, r.cat_name, r.yr),
-		                      pg_catalog.format('cap %s, paid before %s, this voucher %s', earmark.fmt_fen(r.cap_fen),
-		                                        earmark.fmt_fen(r.before), earmark.fmt_fen(r.delta)),
-		                      'the caps per household and year are in config/household_caps.csv')::earmark.problem;
-	END LOOP;
+			   AND (p.project_id IS NULL OR pv.village_id IS NULL OR hp.id_no IS NULL
+			        OR earmark.id_problem(hp.id_no, v.voucher_date) IS NOT NULL
+			        OR (l.village_id IS NOT NULL AND l.village_id <> h.village_id))
+			 ORDER BY l.voucher_id, l.line_no LIMIT 50
+		LOOP
+			IF r.project IS NULL THEN
+				probs := probs || ROW('EMH01', pg_catalog.format('line %s: the payment to household ''%s'' names no project (H1)', r.line_no, r.hh),
+				                      NULL, 'a household is paid for a project that covers its village')::earmark.problem;
+			ELSIF NOT r.covered THEN
+				probs := probs || ROW('EMH01', pg_catalog.format('line %s: household ''%s'' lives in village %s, which project ''%s'' does not cover (H1)', r.line_no, r.hh, r.village, r.project),
+				                      NULL, 'pay households only in the villages of the project')::earmark.problem;
+			ELSIF r.wrong_village THEN
+				probs := probs || ROW('EMH01', pg_catalog.format('line %s: household ''%s'' lives in village %s, not in the village the line names (H1)', r.line_no, r.hh, r.village),
+				                      NULL, NULL)::earmark.problem;
+			ELSIF r.id_no IS NULL THEN
+				probs := probs || ROW('EMH01', pg_catalog.format('line %s: household ''%s'' has no ID number on record (H1)', r.line_no, r.hh),
+				                      NULL, 'import the household with its head''s ID number')::earmark.problem;
+			ELSE
+				probs := probs || ROW('EMH01', pg_catalog.format('line %s: household ''%s'' has an invalid ID number (H1)', r.line_no, r.hh),
+				                      pg_catalog.format('%s: %s', earmark.mask_id(r.id_no), r.id_bad), NULL)::earmark.problem;
+			END IF;
+		END LOOP;
 
-	-- H3 and the rest of H2, per project and household: paid only what a
-	-- beneficiary list, disclosed for its full notice period without an
-	-- open objection for the household, grants (at most once per item, at
-	-- most the recorded cost).
-	FOR r IN
-		WITH d AS (
-			SELECT l.project_id, l.household_id, pg_catalog.max(v.voucher_date) AS dt,
-			       pg_catalog.sum(CASE l.side WHEN 'D' THEN l.amount_fen ELSE -l.amount_fen END) AS delta
-			  FROM earmark.line l
-			  JOIN earmark.voucher v ON v.book_id = l.book_id AND v.voucher_id = l.voucher_id
-			  JOIN earmark.account a ON a.book_id = l.book_id AND a.account_id = l.account_id
-			 WHERE l.book_id = b AND l.voucher_id = ANY (vs) AND v.reverses_id IS NULL AND a.spend
-			   AND l.household_id IS NOT NULL AND l.project_id IS NOT NULL
-			 GROUP BY 1, 2
-		), g AS (
-			SELECT d.*,
+		-- H2 caps, per household, use category and year.
+		FOR r IN
+			WITH d AS (
+				SELECT l.household_id, l.category_id,
+				       pg_catalog.date_part('year', v.voucher_date)::smallint AS yr,
+				       pg_catalog.sum(CASE l.side WHEN 'D' THEN l.amount_fen ELSE -l.amount_fen END) AS delta
+				  FROM earmark.line l
+				  JOIN earmark.voucher v ON v.book_id = l.book_id AND v.voucher_id = l.voucher_id
+				  JOIN earmark.account a ON a.book_id = l.book_id AND a.account_id = l.account_id
+				 WHERE l.book_id = b AND l.voucher_id = ANY (vs) AND v.reverses_id IS NULL AND a.spend
+				   AND l.household_id IS NOT NULL AND l.category_id IS NOT NULL
+				 GROUP BY 1, 2, 3
+			)
+			SELECT h.code AS hh, c.code AS cat, c.name AS cat_name, d.yr, d.delta, cap.cap_fen,
 			       COALESCE((SELECT pg_catalog.sum(s.spent_fen) FROM earmark.household_spend s
 			                  WHERE s.book_id = b AND s.household_id = d.household_id
-			                    AND s.project_id = d.project_id), 0) AS before,
-			       COALESCE((SELECT pg_catalog.sum(bn.amount_fen)
-			                   FROM earmark.beneficiary bn
-			                   JOIN earmark.beneficiary_list bl ON bl.book_id = bn.book_id AND bl.list_id = bn.list_id
-			                  WHERE bn.book_id = b AND bn.household_id = d.household_id
-			                    AND bl.project_id = d.project_id
-			                    AND bl.published_on + bl.notice_days <= d.dt
-			                    AND NOT EXISTS (SELECT 1 FROM earmark.objection o
-			                                     WHERE o.book_id = b AND o.list_id = bl.list_id
-			                                       AND o.household_id = d.household_id
-			                                       AND (o.resolved_on IS NULL OR o.resolved_on > d.dt))), 0) AS cleared,
-			       (SELECT pg_catalog.format('%s|%s|%s|%s', bl.code,
-			                   CASE WHEN bl.published_on IS NULL THEN 'unpublished'
-			                        WHEN bl.published_on + bl.notice_days > d.dt THEN 'period'
-			                        ELSE 'objection' END,
-			                   bl.published_on + bl.notice_days,
-			                   (SELECT o.raised_on || ': ' || o.reason FROM earmark.objection o
-			                     WHERE o.book_id = b AND o.list_id = bl.list_id
-			                       AND o.household_id = d.household_id AND (o.resolved_on IS NULL OR o.resolved_on > d.dt)
-			                     ORDER BY o.raised_on LIMIT 1))
-			          FROM earmark.beneficiary bn
-			          JOIN earmark.beneficiary_list bl ON bl.book_id = bn.book_id AND bl.list_id = bn.list_id
-			         WHERE bn.book_id = b AND bn.household_id = d.household_id AND bl.project_id = d.project_id
-			           AND (bl.published_on IS NULL OR bl.published_on + bl.notice_days > d.dt
-			                OR EXISTS (SELECT 1 FROM earmark.objection o
-			                            WHERE o.book_id = b AND o.list_id = bl.list_id
-			                              AND o.household_id = d.household_id AND (o.resolved_on IS NULL OR o.resolved_on > d.dt)))
-			         ORDER BY bl.code LIMIT 1) AS blocked
-			  FROM d WHERE d.delta > 0
-		)
-		SELECT g.*, h.code AS hh, p.code AS project,
-		       pg_catalog.split_part(g.blocked, '|', 1) AS list,
-		       pg_catalog.split_part(g.blocked, '|', 2) AS why,
-		       pg_catalog.split_part(g.blocked, '|', 3) AS payable_from,
-		       pg_catalog.split_part(g.blocked, '|', 4) AS objection
-		  FROM g
-		  JOIN earmark.household h ON h.book_id = b AND h.household_id = g.household_id
-		  JOIN earmark.project p ON p.book_id = b AND p.project_id = g.project_id
-		 WHERE g.before + g.delta > g.cleared
-		 ORDER BY h.code LIMIT 50
-	LOOP
-		IF r.blocked IS NOT NULL AND r.why = 'unpublished' THEN
-			probs := probs || ROW('EMH03', pg_catalog.format('household ''%s'': beneficiary list ''%s'' has not been disclosed (H3)', r.hh, r.list),
-			                      NULL, 'publish the list on the village notice board first: earmark list publish')::earmark.problem;
-		ELSIF r.blocked IS NOT NULL AND r.why = 'period' THEN
-			probs := probs || ROW('EMH03', pg_catalog.format('household ''%s'': the notice period of list ''%s'' has not ended (H3)', r.hh, r.list),
-			                      pg_catalog.format('payable from %s; the payment is dated %s', r.payable_from, r.dt),
-			                      '公示无异议后拨付: pay after the notice period')::earmark.problem;
-		ELSIF r.blocked IS NOT NULL THEN
-			probs := probs || ROW('EMH03', pg_catalog.format('household ''%s'' has an unresolved objection on list ''%s'' (H3)', r.hh, r.list),
-			                      pg_catalog.format('raised %s', r.objection),
-			                      'resolve the objection first: earmark list resolve')::earmark.problem;
-		ELSIF r.cleared = 0 THEN
-			probs := probs || ROW('EMH03', pg_catalog.format('household ''%s'' is on no beneficiary list of project ''%s'' (H3)', r.hh, r.project),
-			                      NULL, 'a household is paid only as a disclosed beneficiary list says')::earmark.problem;
-		ELSE
-			probs := probs || ROW('EMH02', pg_catalog.format('household ''%s'' would be paid more for project ''%s'' than its beneficiary list grants (H2)', r.hh, r.project),
-			                      pg_catalog.format('granted %s, paid before %s, this voucher %s', earmark.fmt_fen(r.cleared),
+			                    AND s.category_id = d.category_id AND s.year = d.yr), 0) AS before
+			  FROM d
+			  JOIN earmark.household_cap cap ON cap.book_id = b AND cap.category_id = d.category_id AND cap.year = d.yr
+			  JOIN earmark.household h ON h.book_id = b AND h.household_id = d.household_id
+			  JOIN earmark.use_category c ON c.book_id = b AND c.category_id = d.category_id
+			 WHERE d.delta > 0
+			   AND d.delta + COALESCE((SELECT pg_catalog.sum(s.spent_fen) FROM earmark.household_spend s
+			                            WHERE s.book_id = b AND s.household_id = d.household_id
+			                              AND s.category_id = d.category_id AND s.year = d.yr), 0) > cap.cap_fen
+			 ORDER BY h.code LIMIT 50
+		LOOP
+			probs := probs || ROW('EMH02', pg_catalog.format('household ''%s'' would get more than the cap for %s (%s) in %s (H2)', r.hh, r.cat, r.cat_name, r.yr),
+			                      pg_catalog.format('cap %s, paid before %s, this voucher %s', earmark.fmt_fen(r.cap_fen),
 			                                        earmark.fmt_fen(r.before), earmark.fmt_fen(r.delta)),
-			                      'the same household is not paid twice for the same item')::earmark.problem;
-		END IF;
-	END LOOP;
+			                      'the caps per household and year are in config/household_caps.csv')::earmark.problem;
+		END LOOP;
 
-	-- A4: interest on a dedicated account is the income of the funds in it,
-	-- shared by their balances.
-	FOR r IN
-		WITH iv AS (
-			SELECT l.voucher_id, v.voucher_date,
-			       pg_catalog.sum(CASE l.side WHEN 'C' THEN l.amount_fen ELSE -l.amount_fen END)::bigint AS total,
-			       (SELECT pg_catalog.min(l2.bank_account_id) FROM earmark.line l2
-			         WHERE l2.book_id = b AND l2.voucher_id = l.voucher_id) AS bank,
-			       (SELECT pg_catalog.count(DISTINCT l2.bank_account_id) FROM earmark.line l2
-			         WHERE l2.book_id = b AND l2.voucher_id = l.voucher_id) AS nbanks
-			  FROM earmark.line l
-			  JOIN earmark.voucher v ON v.book_id = l.book_id AND v.voucher_id = l.voucher_id
-			  JOIN earmark.account a ON a.book_id = l.book_id AND a.account_id = l.account_id
-			 WHERE l.book_id = b AND l.voucher_id = ANY (vs) AND v.reverses_id IS NULL AND a.interest
-			 GROUP BY l.voucher_id, v.voucher_date
-		), got AS (
-			SELECT l.voucher_id, l.fund_id,
-			       pg_catalog.sum(CASE l.side WHEN 'C' THEN l.amount_fen ELSE -l.amount_fen END)::bigint AS fen
-			  FROM earmark.line l
-			  JOIN earmark.account a ON a.book_id = l.book_id AND a.account_id = l.account_id
-			 WHERE l.book_id = b AND l.voucher_id IN (SELECT voucher_id FROM iv) AND a.interest
-			 GROUP BY 1, 2
-		)
-		SELECT iv.voucher_id, iv.nbanks, da.account_no, f.code AS fund,
-		       COALESCE(x.expected, 0) AS expected, COALESCE(x.booked, 0) AS booked
-		  FROM iv
-		  LEFT JOIN earmark.dedicated_account da ON da.book_id = b AND da.bank_account_id = iv.bank
-		  CROSS JOIN LATERAL (
-			SELECT COALESCE(s.fund_id, g.fund_id) AS fund_id, s.share_fen AS expected, g.fen AS booked
-			  FROM earmark.interest_shares(b, iv.bank, iv.voucher_date, iv.total) s
-			  FULL JOIN (SELECT got.fund_id, got.fen FROM got WHERE got.voucher_id = iv.voucher_id) g
-			    ON g.fund_id = s.fund_id) x
-		  LEFT JOIN earmark.fund f ON f.book_id = b AND f.fund_id = x.fund_id
-		 WHERE iv.nbanks <> 1 OR COALESCE(x.expected, 0) <> COALESCE(x.booked, 0)
-		 ORDER BY f.code
-	LOOP
-		IF r.nbanks IS DISTINCT FROM 1 THEN
-			probs := probs || ROW('EMA04', 'interest is received into exactly one dedicated account (A4)',
-			                      NULL, 'book the interest of each dedicated account on its own voucher')::earmark.problem;
-		ELSE
-			probs := probs || ROW('EMA04', pg_catalog.format('interest of dedicated account ''%s'' is not shared by the funds'' balances (A4)', r.account_no),
-			                      pg_catalog.format('fund ''%s'': by balance %s, booked %s', r.fund,
-			                                        earmark.fmt_fen(r.expected), earmark.fmt_fen(r.booked)),
-			                      'earmark fund interest computes the shares')::earmark.problem;
-		END IF;
-	END LOOP;
+		-- H3 and the rest of H2, per project and household: paid only what a
+		-- beneficiary list, disclosed for its full notice period without an
+		-- open objection for the household, grants (at most once per item, at
+		-- most the recorded cost).
+		FOR r IN
+			WITH d AS (
+				SELECT l.project_id, l.household_id, pg_catalog.max(v.voucher_date) AS dt,
+				       pg_catalog.sum(CASE l.side WHEN 'D' THEN l.amount_fen ELSE -l.amount_fen END) AS delta
+				  FROM earmark.line l
+				  JOIN earmark.voucher v ON v.book_id = l.book_id AND v.voucher_id = l.voucher_id
+				  JOIN earmark.account a ON a.book_id = l.book_id AND a.account_id = l.account_id
+				 WHERE l.book_id = b AND l.voucher_id = ANY (vs) AND v.reverses_id IS NULL AND a.spend
+				   AND l.household_id IS NOT NULL AND l.project_id IS NOT NULL
+				 GROUP BY 1, 2
+			), g AS (
+				SELECT d.*,
+				       COALESCE((SELECT pg_catalog.sum(s.spent_fen) FROM earmark.household_spend s
+				                  WHERE s.book_id = b AND s.household_id = d.household_id
+				                    AND s.project_id = d.project_id), 0) AS before,
+				       COALESCE((SELECT pg_catalog.sum(bn.amount_fen)
+				                   FROM earmark.beneficiary bn
+				                   JOIN earmark.beneficiary_list bl ON bl.book_id = bn.book_id AND bl.list_id = bn.list_id
+				                  WHERE bn.book_id = b AND bn.household_id = d.household_id
+				                    AND bl.project_id = d.project_id
+				                    AND bl.published_on + bl.notice_days <= d.dt
+				                    AND NOT EXISTS (SELECT 1 FROM earmark.objection o
+				                                     WHERE o.book_id = b AND o.list_id = bl.list_id
+				                                       AND o.household_id = d.household_id
+				                                       AND (o.resolved_on IS NULL OR o.resolved_on > d.dt))), 0) AS cleared,
+				       (SELECT pg_catalog.format('%s|%s|%s|%s', bl.code,
+				                   CASE WHEN bl.published_on IS NULL THEN 'unpublished'
+				                        WHEN bl.published_on + bl.notice_days > d.dt THEN 'period'
+				                        ELSE 'objection' END,
+				                   bl.published_on + bl.notice_days,
+				                   (SELECT o.raised_on || ': ' || o.reason FROM earmark.objection o
+				                     WHERE o.book_id = b AND o.list_id = bl.list_id
+				                       AND o.household_id = d.household_id AND (o.resolved_on IS NULL OR o.resolved_on > d.dt)
+				                     ORDER BY o.raised_on LIMIT 1))
+				          FROM earmark.beneficiary bn
+				          JOIN earmark.beneficiary_list bl ON bl.book_id = bn.book_id AND bl.list_id = bn.list_id
+				         WHERE bn.book_id = b AND bn.household_id = d.household_id AND bl.project_id = d.project_id
+				           AND (bl.published_on IS NULL OR bl.published_on + bl.notice_days > d.dt
+				                OR EXISTS (SELECT 1 FROM earmark.objection o
+				                            WHERE o.book_id = b AND o.list_id = bl.list_id
+				                              AND o.household_id = d.household_id AND (o.resolved_on IS NULL OR o.resolved_on > d.dt)))
+				         ORDER BY bl.code LIMIT 1) AS blocked
+				  FROM d WHERE d.delta > 0
+			)
+			SELECT g.*, h.code AS hh, p.code AS project,
+			       pg_catalog.split_part(g.blocked, '|', 1) AS list,
+			       pg_catalog.split_part(g.blocked, '|', 2) AS why,
+			       pg_catalog.split_part(g.blocked, '|', 3) AS payable_from,
+			       pg_catalog.split_part(g.blocked, '|', 4) AS objection
+			  FROM g
+			  JOIN earmark.household h ON h.book_id = b AND h.household_id = g.household_id
+			  JOIN earmark.project p ON p.book_id = b AND p.project_id = g.project_id
+			 WHERE g.before + g.delta > g.cleared
+			 ORDER BY h.code LIMIT 50
+		LOOP
+			IF r.blocked IS NOT NULL AND r.why = 'unpublished' THEN
+				probs := probs || ROW('EMH03', pg_catalog.format('household ''%s'': beneficiary list ''%s'' has not been disclosed (H3)', r.hh, r.list),
+				                      NULL, 'publish the list on the village notice board first: earmark list publish')::earmark.problem;
+			ELSIF r.blocked IS NOT NULL AND r.why = 'period' THEN
+				probs := probs || ROW('EMH03', pg_catalog.format('household ''%s'': the notice period of list ''%s'' has not ended (H3)', r.hh, r.list),
+				                      pg_catalog.format('payable from %s; the payment is dated %s', r.payable_from, r.dt),
+				                      '公示无异议后拨付: pay after the notice period')::earmark.problem;
+			ELSIF r.blocked IS NOT NULL THEN
+				probs := probs || ROW('EMH03', pg_catalog.format('household ''%s'' has an unresolved objection on list ''%s'' (H3)', r.hh, r.list),
+				                      pg_catalog.format('raised %s', r.objection),
+				                      'resolve the objection first: earmark list resolve')::earmark.problem;
+			ELSIF r.cleared = 0 THEN
+				probs := probs || ROW('EMH03', pg_catalog.format('household ''%s'' is on no beneficiary list of project ''%s'' (H3)', r.hh, r.project),
+				                      NULL, 'a household is paid only as a disclosed beneficiary list says')::earmark.problem;
+			ELSE
+				probs := probs || ROW('EMH02', pg_catalog.format('household ''%s'' would be paid more for project ''%s'' than its beneficiary list grants (H2)', r.hh, r.project),
+				                      pg_catalog.format('granted %s, paid before %s, this voucher %s', earmark.fmt_fen(r.cleared),
+				                                        earmark.fmt_fen(r.before), earmark.fmt_fen(r.delta)),
+				                      'the same household is not paid twice for the same item')::earmark.problem;
+			END IF;
+		END LOOP;
+	END IF;
+
+	IF has_interest THEN
+		-- A4: interest on a dedicated account is the income of the funds in it,
+		-- shared by their balances.
+		FOR r IN
+			WITH iv AS (
+				SELECT l.voucher_id, v.voucher_date,
+				       pg_catalog.sum(CASE l.side WHEN 'C' THEN l.amount_fen ELSE -l.amount_fen END)::bigint AS total,
+				       (SELECT pg_catalog.min(l2.bank_account_id) FROM earmark.line l2
+				         WHERE l2.book_id = b AND l2.voucher_id = l.voucher_id) AS bank,
+				       (SELECT pg_catalog.count(DISTINCT l2.bank_account_id) FROM earmark.line l2
+				         WHERE l2.book_id = b AND l2.voucher_id = l.voucher_id) AS nbanks
+				  FROM earmark.line l
+				  JOIN earmark.voucher v ON v.book_id = l.book_id AND v.voucher_id = l.voucher_id
+				  JOIN earmark.account a ON a.book_id = l.book_id AND a.account_id = l.account_id
+				 WHERE l.book_id = b AND l.voucher_id = ANY (vs) AND v.reverses_id IS NULL AND a.interest
+				 GROUP BY l.voucher_id, v.voucher_date
+			), got AS (
+				SELECT l.voucher_id, l.fund_id,
+				       pg_catalog.sum(CASE l.side WHEN 'C' THEN l.amount_fen ELSE -l.amount_fen END)::bigint AS fen
+				  FROM earmark.line l
+				  JOIN earmark.account a ON a.book_id = l.book_id AND a.account_id = l.account_id
+				 WHERE l.book_id = b AND l.voucher_id IN (SELECT voucher_id FROM iv) AND a.interest
+				 GROUP BY 1, 2
+			)
+			SELECT iv.voucher_id, iv.nbanks, da.account_no, f.code AS fund,
+			       COALESCE(x.expected, 0) AS expected, COALESCE(x.booked, 0) AS booked
+			  FROM iv
+			  LEFT JOIN earmark.dedicated_account da ON da.book_id = b AND da.bank_account_id = iv.bank
+			  CROSS JOIN LATERAL (
+				SELECT COALESCE(s.fund_id, g.fund_id) AS fund_id, s.share_fen AS expected, g.fen AS booked
+				  FROM earmark.interest_shares(b, iv.bank, iv.voucher_date, iv.total) s
+				  FULL JOIN (SELECT got.fund_id, got.fen FROM got WHERE got.voucher_id = iv.voucher_id) g
+				    ON g.fund_id = s.fund_id) x
+			  LEFT JOIN earmark.fund f ON f.book_id = b AND f.fund_id = x.fund_id
+			 WHERE iv.nbanks <> 1 OR COALESCE(x.expected, 0) <> COALESCE(x.booked, 0)
+			 ORDER BY f.code
+		LOOP
+			IF r.nbanks IS DISTINCT FROM 1 THEN
+				probs := probs || ROW('EMA04', 'interest is received into exactly one dedicated account (A4)',
+				                      NULL, 'book the interest of each dedicated account on its own voucher')::earmark.problem;
+			ELSE
+				probs := probs || ROW('EMA04', pg_catalog.format('interest of dedicated account ''%s'' is not shared by the funds'' balances (A4)', r.account_no),
+				                      pg_catalog.format('fund ''%s'': by balance %s, booked %s', r.fund,
+				                                        earmark.fmt_fen(r.expected), earmark.fmt_fen(r.booked)),
+				                      'earmark fund interest computes the shares')::earmark.problem;
+			END IF;
+		END LOOP;
+	END IF;
 	RETURN probs;
 END
 $$;

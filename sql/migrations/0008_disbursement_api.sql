@@ -814,17 +814,19 @@ BEGIN
 	IF p_amount_fen IS NULL OR p_amount_fen <= 0 THEN
 		RAISE EXCEPTION 'interest must be above zero' USING ERRCODE = 'EMI01';
 	END IF;
-	SELECT pg_catalog.jsonb_agg(x ORDER BY x->>'fund', x->>'side' DESC) INTO lines FROM (
-		SELECT pg_catalog.jsonb_build_object('account', '1002', 'side', 'D', 'amount_fen', s.share_fen,
-		           'fund', f.code, 'bank_account', p_account_no,
-		           'memo', pg_catalog.format('利息 按余额 %s 分摊', earmark.fmt_fen(s.balance_fen))) AS x
-		  FROM earmark.interest_shares(b, bank, p_date, p_amount_fen) s
-		  JOIN earmark.fund f ON f.book_id = b AND f.fund_id = s.fund_id WHERE s.share_fen > 0
-		UNION ALL
-		SELECT pg_catalog.jsonb_build_object('account', '4604', 'side', 'C', 'amount_fen', s.share_fen,
-		           'fund', f.code, 'memo', '专户利息收入')
-		  FROM earmark.interest_shares(b, bank, p_date, p_amount_fen) s
-		  JOIN earmark.fund f ON f.book_id = b AND f.fund_id = s.fund_id WHERE s.share_fen > 0) y;
+	-- The shares once; each gives a bank debit and an interest credit.
+	WITH s AS (
+		SELECT f.code AS fund, x.balance_fen, x.share_fen
+		  FROM earmark.interest_shares(b, bank, p_date, p_amount_fen) x
+		  JOIN earmark.fund f ON f.book_id = b AND f.fund_id = x.fund_id
+		 WHERE x.share_fen > 0)
+	SELECT pg_catalog.jsonb_agg(l ORDER BY l->>'fund', l->>'side' DESC) INTO lines
+	  FROM s CROSS JOIN LATERAL (VALUES
+		(pg_catalog.jsonb_build_object('account', '1002', 'side', 'D', 'amount_fen', s.share_fen,
+		     'fund', s.fund, 'bank_account', p_account_no,
+		     'memo', pg_catalog.format('利息 按余额 %s 分摊', earmark.fmt_fen(s.balance_fen)))),
+		(pg_catalog.jsonb_build_object('account', '4604', 'side', 'C', 'amount_fen', s.share_fen,
+		     'fund', s.fund, 'memo', '专户利息收入'))) v(l);
 	IF lines IS NULL THEN
 		RAISE EXCEPTION 'no fund has money in dedicated account ''%'' on % (A4)', p_account_no, p_date
 			USING ERRCODE = 'EMA04', HINT = 'interest is shared by the balances of the funds the account holds';

@@ -33,31 +33,6 @@ GRANT earmark_bookkeeper TO t_a3_bk;
 SET earmark_test.people = 't_a3';
 \ir fixture/helpers.psql
 
--- state() and the tables of disbursement (0006), which a refusal leaves
--- as they were too.
-CREATE FUNCTION pg_temp.dstate() RETURNS text
-LANGUAGE sql STABLE AS $$
-	SELECT pg_temp.state() || ' disbursement=' || md5(concat_ws('|',
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.book_setting t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.fund_category t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.negative_list t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.negative_item t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.household_cap t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.household_private t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.project_village t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.project_target t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.project_budget t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.budget_revision t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.project_event t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.project_spend t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.household_spend t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.beneficiary_list t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.beneficiary t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.objection t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.project_claim t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.pay_batch t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.household_payment t)))
-$$;
 
 -- A spend of amount from fund on account (5001 unless told) in category
 -- cat (none when NULL), owed to the supplier on 2302.
@@ -134,7 +109,7 @@ SELECT lives_ok($$SELECT pg_temp.post('B1', '2026-02-01',
 
 -- Missing category ------------------------------------------------------------
 
-SELECT pg_temp.dstate() AS s0 \gset
+SELECT pg_temp.state() AS s0 \gset
 SET ROLE t_a3_clerk;
 SELECT throws_ok(pg_temp.draft_sql('2026-03-10', pg_temp.spend('F1', 50000, NULL)),
 	'EMA03', 'line 1: a spending line needs its use category (A3)',
@@ -144,7 +119,7 @@ SELECT is(pg_temp.error_of(pg_temp.draft_sql('2026-03-10',
 	E'EMA03: line 1: a spending line needs its use category (A3)\n',
 	'A3: so is an advance (预付账款 1214) without one');
 RESET ROLE;
-SELECT is(pg_temp.dstate(), :'s0', 'A3: the refused drafts wrote nothing');
+SELECT is(pg_temp.state(), :'s0', 'A3: the refused drafts wrote nothing');
 
 -- Not permitted by the fund ----------------------------------------------------
 
@@ -160,7 +135,7 @@ SELECT throws_ok(pg_temp.draft_sql('2026-03-10',
 	'EMA03', 'line 3: fund ''F2'' does not permit use category ''CY'' (A3)',
 	'A3: the refusal names the offending line of a longer voucher');
 RESET ROLE;
-SELECT is(pg_temp.dstate(), :'s0', 'A3: the refused drafts wrote nothing');
+SELECT is(pg_temp.state(), :'s0', 'A3: the refused drafts wrote nothing');
 
 -- The good case ----------------------------------------------------------------
 
@@ -173,7 +148,7 @@ SELECT is((SELECT string_agg(account || ':' || fund || ':' || COALESCE(category,
 
 -- The negative list, by version -------------------------------------------------
 
-SELECT pg_temp.dstate() AS s1 \gset
+SELECT pg_temp.state() AS s1 \gset
 SET ROLE t_a3_clerk;
 SELECT throws_ok(pg_temp.draft_sql('2026-03-10', pg_temp.spend('F1', 50000, 'XZ')),
 	'EMA03', 'line 1: use category ''XZ'' (行政事业单位基本支出) is on the negative list (A3)',
@@ -188,7 +163,7 @@ SELECT is(pg_temp.error_of(pg_temp.draft_sql('2026-11-23', pg_temp.spend('F1', 5
 	E'EMA03: line 1: use category ''JT'' (交通工具及通讯设备) is on the negative list (A3)\n负面清单 version 2, in force from 2026-06-01',
 	'A3: and on every later day, by version 2');
 RESET ROLE;
-SELECT is(pg_temp.dstate(), :'s1', 'A3: the refused drafts wrote nothing');
+SELECT is(pg_temp.state(), :'s1', 'A3: the refused drafts wrote nothing');
 SELECT is(pg_temp.post('B1', '2026-05-31', pg_temp.spend('F1', 30000, 'JT')),
 	'记-2026-05-0001', 'A3: JT dated the day before version 2 passes (version 1 does not name it)');
 
@@ -219,7 +194,7 @@ SELECT earmark.master_import('B1', 'negative_list', $$[
 	{"version": 3, "valid_from": "2026-09-01", "category": "CY", "source": "negative_list_2026c.csv:5"}
 ]$$) AS imported \gset
 RESET ROLE;
-SELECT pg_temp.dstate() AS s2 \gset
+SELECT pg_temp.state() AS s2 \gset
 SET ROLE t_a3_bk;
 SELECT throws_ok(format($$SELECT earmark.voucher_post('B1', '#%s')$$, :late),
 	'EMA03', 'line 1: use category ''CY'' (产业发展) is on the negative list (A3)',
@@ -232,7 +207,7 @@ SELECT throws_ok(format($$SELECT earmark.voucher_review('B1', '#%s')$$, :unrevie
 	'EMA03', 'line 1: use category ''CY'' (产业发展) is on the negative list (A3)',
 	'A3: and a draft made before version 3 is refused at review');
 RESET ROLE;
-SELECT is(pg_temp.dstate(), :'s2', 'A3: the refused posting and review changed nothing and took no number');
+SELECT is(pg_temp.state(), :'s2', 'A3: the refused posting and review changed nothing and took no number');
 SELECT is((SELECT status FROM earmark.voucher WHERE voucher_id = :late), 'reviewed', 'A3: the refused voucher is still reviewed');
 SET ROLE t_a3_bk;
 SELECT is(earmark.voucher_post('B1', '#' || :early), '记-2026-08-0001',

@@ -34,31 +34,6 @@ GRANT earmark_bookkeeper TO t_a4_bk;
 SET earmark_test.people = 't_a4';
 \ir fixture/helpers.psql
 
--- state() and the tables of disbursement (0006), which a refusal leaves
--- as they were too.
-CREATE FUNCTION pg_temp.dstate() RETURNS text
-LANGUAGE sql STABLE AS $$
-	SELECT pg_temp.state() || ' disbursement=' || md5(concat_ws('|',
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.book_setting t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.fund_category t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.negative_list t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.negative_item t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.household_cap t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.household_private t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.project_village t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.project_target t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.project_budget t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.budget_revision t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.project_event t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.project_spend t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.household_spend t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.beneficiary_list t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.beneficiary t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.objection t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.project_claim t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.pay_batch t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.household_payment t)))
-$$;
 
 -- Interest lines as a clerk might type them: per fund, Dr 1002 / Cr 4604.
 CREATE FUNCTION pg_temp.interest(shares jsonb, bank text DEFAULT '622800000001') RETURNS jsonb
@@ -165,7 +140,7 @@ SELECT is((SELECT sum(credit_fen - debit_fen)::bigint FROM earmark.period_balanc
 
 -- Refused ------------------------------------------------------------------------
 
-SELECT pg_temp.dstate() AS s0 \gset
+SELECT pg_temp.state() AS s0 \gset
 SET ROLE t_a4_clerk;
 SELECT throws_ok(pg_temp.draft_sql('2026-04-30', pg_temp.interest('{"F1": 1001}')),
 	'EMA04', 'interest of dedicated account ''622800000001'' is not shared by the funds'' balances (A4)',
@@ -198,7 +173,7 @@ SELECT matches(pg_temp.error_of(pg_temp.draft_sql('2026-03-31', pg_temp.interest
 	'^EMA04: (interest of dedicated account ''622800000002'' is not shared by the funds'' balances|no fund has money in dedicated account ''622800000002'' on 2026-03-31) \(A4\)',
 	'A4: a hand-made interest voucher on an account without balances is refused, naming the account');
 RESET ROLE;
-SELECT is(pg_temp.dstate(), :'s0', 'A4: the refusals wrote nothing');
+SELECT is(pg_temp.state(), :'s0', 'A4: the refusals wrote nothing');
 
 -- At posting: the balances of the day moved after the draft ---------------------
 
@@ -210,13 +185,13 @@ RESET ROLE;
 SELECT pg_temp.post('B1', '2026-04-30', jsonb_build_array(
 	pg_temp.ln('2302', 'D', 100000, 'F4'), pg_temp.ln('1002', 'C', 100000, 'F4', '622800000001')),
 	'支付') AS payment2 \gset
-SELECT pg_temp.dstate() AS s1 \gset
+SELECT pg_temp.state() AS s1 \gset
 SET ROLE t_a4_bk;
 SELECT throws_ok(format($$SELECT earmark.voucher_post('B1', '#%s')$$, :iv2),
 	'EMA04', 'interest of dedicated account ''622800000001'' is not shared by the funds'' balances (A4)',
 	'A4: an interest draft whose shares a later payment of the same day changed is refused at posting');
 RESET ROLE;
-SELECT is(pg_temp.dstate(), :'s1', 'A4: the refused posting changed nothing');
+SELECT is(pg_temp.state(), :'s1', 'A4: the refused posting changed nothing');
 
 SELECT * FROM finish();
 ROLLBACK;

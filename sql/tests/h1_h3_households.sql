@@ -35,31 +35,6 @@ GRANT earmark_bookkeeper TO t_h13_bk;
 SET earmark_test.people = 't_h13';
 \ir fixture/helpers.psql
 
--- state() and the tables of disbursement (0006), which a refusal leaves
--- as they were too.
-CREATE FUNCTION pg_temp.dstate() RETURNS text
-LANGUAGE sql STABLE AS $$
-	SELECT pg_temp.state() || ' disbursement=' || md5(concat_ws('|',
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.book_setting t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.fund_category t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.negative_list t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.negative_item t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.household_cap t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.household_private t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.project_village t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.project_target t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.project_budget t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.budget_revision t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.project_event t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.project_spend t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.household_spend t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.beneficiary_list t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.beneficiary t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.objection t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.project_claim t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.pay_batch t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.household_payment t)))
-$$;
 
 -- A payment of amount to household for project PH (unless told), WF.
 CREATE FUNCTION pg_temp.pay(household text, amount bigint, project text DEFAULT 'PH', more jsonb DEFAULT '{}')
@@ -119,7 +94,7 @@ RESET ROLE;
 
 -- H1 at import: ID numbers ---------------------------------------------------------
 
-SELECT pg_temp.dstate() AS s0 \gset
+SELECT pg_temp.state() AS s0 \gset
 SET ROLE t_h13_admin;
 SELECT throws_ok(pg_temp.import_sql('household', $$[
 	{"code": "H0001", "village": "610826101201", "head_name": "张三", "id_no": "610826196503120011", "source": "households.csv:2"},
@@ -139,7 +114,7 @@ SELECT is(pg_temp.error_of(pg_temp.import_sql('household', $$[
 	'  households.csv:5: invalid ID number 610826********0022 (H1) (birth date 20270101 is in the future: copy the number again from the ID card)',
 	'H1: every bad ID number is named by its file line, masked, with what is wrong');
 RESET ROLE;
-SELECT is(pg_temp.dstate(), :'s0', 'H1: the refused file imported nothing');
+SELECT is(pg_temp.state(), :'s0', 'H1: the refused file imported nothing');
 
 SET ROLE t_h13_admin;
 SELECT lives_ok(pg_temp.import_sql('household', $$[
@@ -155,7 +130,7 @@ SELECT is((SELECT string_agg(h.code || ':' || p.id_no, ' ' ORDER BY h.code) FROM
              JOIN earmark.household h USING (book_id, household_id) WHERE h.code IN ('H0001', 'H0004')),
 	'H0001:610826196503120011 H0004:61082619820817004X',
 	'H1: the 15-digit number is kept upgraded to 18 characters, x as X');
-SELECT pg_temp.dstate() AS s1 \gset
+SELECT pg_temp.state() AS s1 \gset
 SET ROLE t_h13_admin;
 SELECT throws_ok(pg_temp.import_sql('household', $$[
 	{"code": "H0008", "village": "610826101201", "head_name": "吴十", "id_no": "610826197005200021", "source": "households2.csv:2"}]$$),
@@ -170,7 +145,7 @@ SELECT is(pg_temp.error_of(pg_temp.import_sql('household', $$[
 	'  households2.csv:4: ID number 610826********0093 is already registered for household ''H0009'' (H1)',
 	'H1: the same ID number, in the 18-character form of a 15-digit one or twice in one file, names the household that has it');
 RESET ROLE;
-SELECT is(pg_temp.dstate(), :'s1', 'H1: the refused files imported nothing');
+SELECT is(pg_temp.state(), :'s1', 'H1: the refused files imported nothing');
 
 -- Beneficiary lists and their disclosure (H3) -----------------------------------
 
@@ -186,7 +161,7 @@ SELECT is(earmark.list_create('B1', 'L2', 'PH', '2026年危房改造第二批', 
 	{"household": "H0004", "item": "主房", "amount_fen": 1000000, "source": "l2.csv:2"}]$$), 1,
 	'H3: list L2 with one');
 RESET ROLE;
-SELECT pg_temp.dstate() AS s2 \gset
+SELECT pg_temp.state() AS s2 \gset
 SET ROLE t_h13_clerk;
 SELECT throws_ok($$SELECT earmark.list_create('B1', 'L3', 'PH', '2026年危房改造第三批', '[
 	{"household": "H0003", "item": "主房", "amount_fen": 1000000, "source": "l3.csv:2"}]')$$,
@@ -200,7 +175,7 @@ SELECT is(pg_temp.error_of($$SELECT earmark.list_create('B1', 'L3', 'PH', '2026�
 	'  l3.csv:3: amount is above the recorded cost (H2)',
 	'H1, H2: the list''s bad rows are named by their file lines');
 RESET ROLE;
-SELECT is(pg_temp.dstate(), :'s2', 'H3: the refused lists kept nothing');
+SELECT is(pg_temp.state(), :'s2', 'H3: the refused lists kept nothing');
 
 SET ROLE t_h13_admin;
 SELECT throws_ok($$SELECT earmark.list_publish('B1', 'L1', '2026-10-01', 9)$$,
@@ -213,14 +188,14 @@ SELECT throws_ok($$SELECT earmark.objection_record('B1', 'L1', 'H0001', '2026-09
 	'EMH03', 'objection dated 2026-09-30 is outside the list''s publication',
 	'H3: no objection to an unpublished list');
 RESET ROLE;
-SELECT is(pg_temp.dstate(), :'s2', 'H3: the refused publications changed nothing');
+SELECT is(pg_temp.state(), :'s2', 'H3: the refused publications changed nothing');
 SET ROLE t_h13_admin;
 SELECT is(earmark.list_publish('B1', 'L1', '2026-10-01', NULL), '2026-10-11'::date,
 	'H3: L1 published on 1 October for the default 10 days is payable from 11 October');
 SET ROLE t_h13_clerk;
 SELECT earmark.objection_record('B1', 'L1', 'H0007', '2026-10-05', '面积不符') AS objection \gset
 RESET ROLE;
-SELECT pg_temp.dstate() AS s3 \gset
+SELECT pg_temp.state() AS s3 \gset
 SET ROLE t_h13_clerk;
 SELECT throws_ok($$SELECT earmark.objection_record('B1', 'L1', 'H0004', '2026-10-05', '不在名单')$$,
 	'EMH03', 'household ''H0004'' is not on list ''L1''',
@@ -255,7 +230,7 @@ SELECT throws_ok($$SELECT pg_temp.undone('UPDATE earmark.beneficiary_list SET pu
 	'EMH03', 'beneficiary list ''L1'' was published on 2026-10-01 and cannot change (H3)',
 	'H3: nor withdraws it');
 RESET ROLE;
-SELECT is(pg_temp.dstate(), :'s3', 'H3: the published list is as it was disclosed');
+SELECT is(pg_temp.state(), :'s3', 'H3: the published list is as it was disclosed');
 
 -- Payments: H1 -----------------------------------------------------------------------
 
@@ -273,7 +248,7 @@ SELECT throws_ok(pg_temp.draft_sql('2026-10-12', pg_temp.pay('H0001', 3000000, '
 	'EMH01', 'line 1: household ''H0001'' lives in village 610826101201, not in the village the line names (H1)',
 	'H1: nor a line naming another village than the household''s');
 RESET ROLE;
-SELECT is(pg_temp.dstate(), :'s3', 'H1: the refused drafts wrote nothing');
+SELECT is(pg_temp.state(), :'s3', 'H1: the refused drafts wrote nothing');
 
 -- H3 -----------------------------------------------------------------------------------
 
@@ -294,7 +269,7 @@ SELECT is(pg_temp.error_of(pg_temp.draft_sql('2026-10-12', pg_temp.pay('H0007', 
 	E'EMH03: household ''H0007'' has an unresolved objection on list ''L1'' (H3)\nraised 2026-10-05: 面积不符',
 	'H3: the refusal gives the objection');
 RESET ROLE;
-SELECT is(pg_temp.dstate(), :'s3', 'H3: the refused drafts wrote nothing');
+SELECT is(pg_temp.state(), :'s3', 'H3: the refused drafts wrote nothing');
 
 SELECT is(pg_temp.post('B1', '2026-10-11', pg_temp.pay('H0002', 1000000)), '记-2026-10-0001',
 	'H3: H0002 is paid on the first day after the notice period');
@@ -303,13 +278,13 @@ SET ROLE t_h13_admin;
 SELECT lives_ok(format($$SELECT earmark.objection_resolve('B1', %s, '2026-10-15', '经核实面积无误')$$, :objection),
 	'H3: the objection is resolved on 15 October');
 RESET ROLE;
-SELECT pg_temp.dstate() AS s4 \gset
+SELECT pg_temp.state() AS s4 \gset
 SET ROLE t_h13_clerk;
 SELECT throws_ok(format('SELECT pg_temp.undone(%L)', pg_temp.draft_sql('2026-10-14', pg_temp.pay('H0007', 1000000))),
 	'EMH03', 'household ''H0007'' has an unresolved objection on list ''L1'' (H3)',
 	'H3: a payment dated while the objection was still open is refused');
 RESET ROLE;
-SELECT is(pg_temp.dstate(), :'s4', 'H3: the refused draft wrote nothing');
+SELECT is(pg_temp.state(), :'s4', 'H3: the refused draft wrote nothing');
 SELECT is(pg_temp.post('B1', '2026-10-15', pg_temp.pay('H0007', 1000000)), '记-2026-10-0002',
 	'H3: from the day the objection is resolved the household is paid');
 
@@ -317,7 +292,7 @@ SELECT is(pg_temp.post('B1', '2026-10-15', pg_temp.pay('H0007', 1000000)), '记-
 
 SELECT is(pg_temp.post('B1', '2026-10-12', pg_temp.pay('H0001', 3000000)), '记-2026-10-0003',
 	'H2: H0001 is paid 30,000.00 for its main house');
-SELECT pg_temp.dstate() AS s5 \gset
+SELECT pg_temp.state() AS s5 \gset
 SET ROLE t_h13_clerk;
 SELECT throws_ok(pg_temp.draft_sql('2026-10-13', pg_temp.pay('H0001', 2000000)),
 	'EMH02', 'household ''H0001'' would get more than the cap for WF (危房改造) in 2026 (H2)',
@@ -335,7 +310,7 @@ SELECT throws_ok(pg_temp.draft_sql('2026-10-13', pg_temp.pay('H0002', 600000) ||
 	'EMH02', 'household ''H0002'' would be paid more for project ''PH'' than its beneficiary list grants (H2)',
 	'H2: nor twice in one voucher');
 RESET ROLE;
-SELECT is(pg_temp.dstate(), :'s5', 'H2: the refused drafts wrote nothing');
+SELECT is(pg_temp.state(), :'s5', 'H2: the refused drafts wrote nothing');
 SELECT is(pg_temp.post('B1', '2026-10-13', pg_temp.pay('H0001', 1000000)), '记-2026-10-0004',
 	'H2: H0001 is paid up to the cap exactly');
 SELECT is((SELECT spent_fen FROM earmark.household_spend hs JOIN earmark.household h USING (book_id, household_id)
@@ -343,7 +318,7 @@ SELECT is((SELECT spent_fen FROM earmark.household_spend hs JOIN earmark.househo
 	'H2: household_spend keeps what H0001 was paid in 2026');
 
 -- A reviewed payment meets an objection raised before it was posted.
-SELECT pg_temp.dstate() AS s6 \gset
+SELECT pg_temp.state() AS s6 \gset
 SET ROLE t_h13_admin;
 SELECT earmark.master_import('B1', 'household', $$[
 	{"code": "H0011", "village": "610826101201", "head_name": "陈十三", "id_no": "610826199102030051", "source": "households3.csv:2"}]$$) AS imported \gset
@@ -359,13 +334,13 @@ SELECT earmark.voucher_review('B1', '#' || :late) AS reviewed \gset
 SET ROLE t_h13_admin;
 SELECT earmark.objection_record('B1', 'L4', 'H0011', '2026-11-10', '非本村常住') AS objection2 \gset
 RESET ROLE;
-SELECT pg_temp.dstate() AS s7 \gset
+SELECT pg_temp.state() AS s7 \gset
 SET ROLE t_h13_bk;
 SELECT throws_ok(format($$SELECT earmark.voucher_post('B1', '#%s')$$, :late),
 	'EMH03', 'household ''H0011'' has an unresolved objection on list ''L4'' (H3)',
 	'H3: an objection recorded after review stops the payment at posting');
 RESET ROLE;
-SELECT is(pg_temp.dstate(), :'s7', 'H3: the refused posting changed nothing');
+SELECT is(pg_temp.state(), :'s7', 'H3: the refused posting changed nothing');
 
 SELECT * FROM finish();
 ROLLBACK;

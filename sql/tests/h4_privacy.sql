@@ -38,31 +38,6 @@ GRANT earmark_public TO t_h4p_public;
 SET earmark_test.people = 't_h4p';
 \ir fixture/helpers.psql
 
--- state() and the tables of disbursement (0006), which a refusal leaves
--- as they were too.
-CREATE FUNCTION pg_temp.dstate() RETURNS text
-LANGUAGE sql STABLE AS $$
-	SELECT pg_temp.state() || ' disbursement=' || md5(concat_ws('|',
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.book_setting t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.fund_category t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.negative_list t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.negative_item t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.household_cap t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.household_private t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.project_village t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.project_target t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.project_budget t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.budget_revision t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.project_event t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.project_spend t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.household_spend t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.beneficiary_list t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.beneficiary t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.objection t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.project_claim t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.pay_batch t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.household_payment t)))
-$$;
 
 SET ROLE t_h4p_admin;
 SELECT earmark.book_create('B1', '测试县专项资金', '2026-01-01', $$[
@@ -180,7 +155,7 @@ SELECT throws_ok($$SELECT count(*) FROM earmark.pay_staging$$,
 RESET ROLE;
 SELECT is((SELECT string_agg(line_no || ':' || staged_by, ' ' ORDER BY line_no) FROM earmark.pay_staging WHERE stage_id = :st),
 	'2:t_h4p_clerk 3:t_h4p_clerk', 'staging: the rows are stamped with the clerk who wrote them');
-SELECT pg_temp.dstate() AS s0 \gset
+SELECT pg_temp.state() AS s0 \gset
 SELECT string_agg(t::text, ',' ORDER BY t::text) AS staged FROM earmark.pay_staging t \gset
 SET ROLE t_h4p_clerk2;
 SELECT throws_ok(format($$SELECT household, amount_fen FROM earmark.pay_staging WHERE stage_id = %s$$, :st),
@@ -200,7 +175,7 @@ SELECT throws_ok($$SELECT count(*) FROM earmark.pay_staging$$,
 	'42501', 'permission denied for table pay_staging',
 	'staging: a reviewer cannot read staged rows either');
 RESET ROLE;
-SELECT is(pg_temp.dstate(), :'s0', 'staging: the refusals changed nothing');
+SELECT is(pg_temp.state(), :'s0', 'staging: the refusals changed nothing');
 SELECT is((SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.pay_staging t), :'staged',
 	'staging: the first clerk''s rows are as staged');
 

@@ -37,31 +37,6 @@ GRANT earmark_bookkeeper TO t_p13_bk;
 SET earmark_test.people = 't_p13';
 \ir fixture/helpers.psql
 
--- state() and the tables of disbursement (0006), which a refusal leaves
--- as they were too.
-CREATE FUNCTION pg_temp.dstate() RETURNS text
-LANGUAGE sql STABLE AS $$
-	SELECT pg_temp.state() || ' disbursement=' || md5(concat_ws('|',
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.book_setting t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.fund_category t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.negative_list t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.negative_item t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.household_cap t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.household_private t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.project_village t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.project_target t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.project_budget t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.budget_revision t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.project_event t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.project_spend t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.household_spend t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.beneficiary_list t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.beneficiary t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.objection t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.project_claim t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.pay_batch t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.household_payment t)))
-$$;
 
 -- A payment of amount to project from fund: the expense and the payable.
 CREATE FUNCTION pg_temp.pay(project text, amount bigint, fund text DEFAULT 'F1') RETURNS jsonb
@@ -148,7 +123,7 @@ RESET ROLE;
 
 -- P1 -----------------------------------------------------------------------------
 
-SELECT pg_temp.dstate() AS s0 \gset
+SELECT pg_temp.state() AS s0 \gset
 SET ROLE t_p13_clerk;
 SELECT throws_ok(pg_temp.draft_sql('2026-04-15', pg_temp.pay('PN', 100000)),
 	'EMP01', 'line 1: project ''PN'' is not approved (P1)',
@@ -163,7 +138,7 @@ SELECT throws_ok(pg_temp.draft_sql('2026-04-15', pg_temp.pay('PT', 100000)),
 	'EMP01', 'line 1: project ''PT'' has no performance target (P1)',
 	'P1: nor an approved project without a performance target');
 RESET ROLE;
-SELECT is(pg_temp.dstate(), :'s0', 'P1: the refused drafts wrote nothing');
+SELECT is(pg_temp.state(), :'s0', 'P1: the refused drafts wrote nothing');
 
 SELECT is(pg_temp.post('B1', '2026-05-01', pg_temp.pay('PL', 100000)), '记-2026-05-0001',
 	'P1: PL is paid on the day of its approval');
@@ -177,7 +152,7 @@ SELECT is(pg_temp.post('B1', '2026-04-15', pg_temp.pay('PT', 100000)), '记-2026
 
 -- P2 -----------------------------------------------------------------------------
 
-SELECT pg_temp.dstate() AS s1 \gset
+SELECT pg_temp.state() AS s1 \gset
 SET ROLE t_p13_clerk;
 SELECT throws_ok(pg_temp.draft_sql('2026-03-10', pg_temp.pay('PB', 1000001)),
 	'EMP02', 'payments to project ''PB'' from fund ''F1'' would exceed its budget (P2)',
@@ -190,18 +165,18 @@ SELECT throws_ok(pg_temp.draft_sql('2026-03-10', pg_temp.pay('PB', 100000, 'F2')
 	'EMP02', 'project ''PB'' has no budget from fund ''F2'' (P2)',
 	'P2: a fund that gives the project no budget cannot pay it');
 RESET ROLE;
-SELECT is(pg_temp.dstate(), :'s1', 'P2: the refused drafts wrote nothing');
+SELECT is(pg_temp.state(), :'s1', 'P2: the refused drafts wrote nothing');
 
 SELECT is(pg_temp.post('B1', '2026-03-10', pg_temp.pay('PB', 600000) || pg_temp.pay('PB', 400000)),
 	'记-2026-03-0001', 'P2: exactly the budget passes');
 SELECT is(pg_temp.spent('PB'), '1000000 1000000', 'P2: project_spend keeps the posted total');
-SELECT pg_temp.dstate() AS s2 \gset
+SELECT pg_temp.state() AS s2 \gset
 SET ROLE t_p13_clerk;
 SELECT throws_ok(pg_temp.draft_sql('2026-03-11', pg_temp.pay('PB', 1)),
 	'EMP02', 'payments to project ''PB'' from fund ''F1'' would exceed its budget (P2)',
 	'P2: then not one fen more');
 RESET ROLE;
-SELECT is(pg_temp.dstate(), :'s2', 'P2: the refused draft wrote nothing');
+SELECT is(pg_temp.state(), :'s2', 'P2: the refused draft wrote nothing');
 
 -- A revision within +10 % needs no re-approval.
 SET ROLE t_p13_clerk;
@@ -216,7 +191,7 @@ SELECT is(pg_temp.post('B1', '2026-04-01', pg_temp.pay('PB', 100000)), '记-2026
 	'P2: from the revision''s date the larger budget is paid');
 
 -- Beyond +10 % it needs its re-approval.
-SELECT pg_temp.dstate() AS s3 \gset
+SELECT pg_temp.state() AS s3 \gset
 SET ROLE t_p13_clerk;
 SELECT throws_ok(pg_temp.import_sql('budget_revision', $$[
 	{"project": "PB", "fund": "F1", "date": "2026-04-10", "amount_fen": 1200000, "doc_no": "县财〔2026〕9号", "source": "revisions.csv:3"}]$$),
@@ -231,7 +206,7 @@ SELECT throws_ok(pg_temp.draft_sql('2026-04-10', pg_temp.pay('PB', 100000)),
 	'EMP02', 'payments to project ''PB'' from fund ''F1'' would exceed its budget (P2)',
 	'P2: the larger payment is refused without the revision');
 RESET ROLE;
-SELECT is(pg_temp.dstate(), :'s3', 'P2: the refused revisions and payment wrote nothing');
+SELECT is(pg_temp.state(), :'s3', 'P2: the refused revisions and payment wrote nothing');
 SET ROLE t_p13_clerk;
 SELECT lives_ok(pg_temp.import_sql('budget_revision', $$[
 	{"project": "PB", "fund": "F1", "date": "2026-04-10", "amount_fen": 1200000, "doc_no": "县财〔2026〕9号",
@@ -251,7 +226,7 @@ SELECT lives_ok(pg_temp.import_sql('project_event', $$[
 	{"project": "PC", "kind": "inspection", "date": "2026-06-05", "progress": 10, "note": "基础完成", "source": "events.csv:11"}]$$),
 	'P3: PC reports 50 % and is inspected at 10 % before it starts');
 RESET ROLE;
-SELECT pg_temp.dstate() AS s4 \gset
+SELECT pg_temp.state() AS s4 \gset
 SET ROLE t_p13_clerk;
 SELECT throws_ok(pg_temp.draft_sql('2026-06-06', pg_temp.pay('PC', 1000001)),
 	'EMP03', 'payment to project ''PC'' from fund ''F1'' goes beyond its inspected progress and advance (P3)',
@@ -262,7 +237,7 @@ SELECT is(pg_temp.error_of(pg_temp.draft_sql('2026-06-06', pg_temp.pay('PC', 100
 	'at most 10,000.00 before acceptance; paid before 0.00, this voucher 10,000.01',
 	'P3: the refusal gives the budget, progress, advance, retention and limit');
 RESET ROLE;
-SELECT is(pg_temp.dstate(), :'s4', 'P3: the refused draft wrote nothing');
+SELECT is(pg_temp.state(), :'s4', 'P3: the refused draft wrote nothing');
 SELECT is(pg_temp.post('B1', '2026-06-06', pg_temp.pay('PC', 1000000)), '记-2026-06-0001',
 	'P3: the inspected 10 % is paid before the start');
 
@@ -277,7 +252,7 @@ SELECT throws_ok(pg_temp.draft_sql('2026-06-09', pg_temp.pay('PC', 100000)),
 RESET ROLE;
 SELECT is(pg_temp.post('B1', '2026-06-10', pg_temp.pay('PC', 3000000)), '记-2026-06-0002',
 	'P3: from the start, inspected 10 % plus the 30 % advance is paid');
-SELECT pg_temp.dstate() AS s5 \gset
+SELECT pg_temp.state() AS s5 \gset
 SET ROLE t_p13_clerk;
 SELECT throws_ok(pg_temp.draft_sql('2026-06-11', pg_temp.pay('PC', 1)),
 	'EMP03', 'payment to project ''PC'' from fund ''F1'' goes beyond its inspected progress and advance (P3)',
@@ -288,7 +263,7 @@ SELECT is(pg_temp.error_of(pg_temp.draft_sql('2026-06-11', pg_temp.pay('PC', 1))
 	'at most 40,000.00 before acceptance; paid before 40,000.00, this voucher 0.01',
 	'P3: the refusal counts what was paid before');
 RESET ROLE;
-SELECT is(pg_temp.dstate(), :'s5', 'P3: the refused drafts wrote nothing');
+SELECT is(pg_temp.state(), :'s5', 'P3: the refused drafts wrote nothing');
 
 -- Inspected at 80 %: 110 %, but the 3 % retention waits for acceptance.
 SET ROLE t_p13_clerk;
@@ -298,7 +273,7 @@ SELECT lives_ok(pg_temp.import_sql('project_event', $$[
 RESET ROLE;
 SELECT is(pg_temp.post('B1', '2026-07-02', pg_temp.pay('PC', 5700000)), '记-2026-07-0001',
 	'P3: paid up to 97 % of the budget');
-SELECT pg_temp.dstate() AS s6 \gset
+SELECT pg_temp.state() AS s6 \gset
 SET ROLE t_p13_clerk;
 SELECT throws_ok(pg_temp.draft_sql('2026-07-03', pg_temp.pay('PC', 1)),
 	'EMP03', 'the retention (质保金) of project ''PC'' is paid only after acceptance (P3)',
@@ -309,7 +284,7 @@ SELECT is(pg_temp.error_of(pg_temp.draft_sql('2026-07-03', pg_temp.pay('PC', 300
 	'at most 97,000.00 before acceptance; paid before 97,000.00, this voucher 3,000.00',
 	'P3: the refusal names the retention');
 RESET ROLE;
-SELECT is(pg_temp.dstate(), :'s6', 'P3: the refused drafts wrote nothing');
+SELECT is(pg_temp.state(), :'s6', 'P3: the refused drafts wrote nothing');
 
 -- A reviewed draft is checked again at posting: the room went meanwhile.
 SELECT is(pg_temp.spent('PC'), '9700000 9700000', 'P3: PC has had 97,000.00');
@@ -324,7 +299,7 @@ SELECT is(pg_temp.spent('PC'), '10000000 10000000', 'P3: PC has had its whole bu
 
 -- Reversal -------------------------------------------------------------------------
 
-SELECT pg_temp.dstate() AS s7 \gset
+SELECT pg_temp.state() AS s7 \gset
 SET ROLE t_p13_clerk;
 SELECT throws_ok(pg_temp.draft_sql('2026-08-10', pg_temp.pay('PC', 1)),
 	'EMP02', 'payments to project ''PC'' from fund ''F1'' would exceed its budget (P2)',
@@ -342,7 +317,7 @@ SELECT is(pg_temp.spent('PC'), '10000000 10000000', 'reversal: and PC is at its 
 
 -- Out of order -----------------------------------------------------------------------
 
-SELECT pg_temp.dstate() AS s8 \gset
+SELECT pg_temp.state() AS s8 \gset
 SET ROLE t_p13_clerk;
 SELECT throws_ok(pg_temp.import_sql('project_event', $$[
 	{"project": "PD", "kind": "start", "date": "2026-06-01", "source": "events.csv:20"}]$$),
@@ -372,7 +347,7 @@ SELECT throws_ok(pg_temp.import_sql('project_event', $$[
 	'EMI01', '1 of 1 project_event rows refused; nothing was imported',
 	'events: an approval needs its document');
 RESET ROLE;
-SELECT is(pg_temp.dstate(), :'s8', 'events: the refused imports wrote nothing');
+SELECT is(pg_temp.state(), :'s8', 'events: the refused imports wrote nothing');
 SET ROLE t_p13_clerk;
 SELECT lives_ok(pg_temp.import_sql('project_event', $$[
 	{"project": "PD", "kind": "approval", "date": "2026-06-01", "doc_no": "县发改〔2026〕9号", "source": "events.csv:20"},

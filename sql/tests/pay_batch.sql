@@ -37,31 +37,6 @@ GRANT earmark_cashier TO t_pb_cashier;
 SET earmark_test.people = 't_pb';
 \ir fixture/helpers.psql
 
--- state() and the tables of disbursement (0006), which a refusal leaves
--- as they were too.
-CREATE FUNCTION pg_temp.dstate() RETURNS text
-LANGUAGE sql STABLE AS $$
-	SELECT pg_temp.state() || ' disbursement=' || md5(concat_ws('|',
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.book_setting t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.fund_category t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.negative_list t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.negative_item t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.household_cap t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.household_private t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.project_village t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.project_target t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.project_budget t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.budget_revision t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.project_event t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.project_spend t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.household_spend t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.beneficiary_list t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.beneficiary t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.objection t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.project_claim t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.pay_batch t),
-		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.household_payment t)))
-$$;
 
 -- An ID number from its first 17 digits and the GB 11643 check digit.
 CREATE FUNCTION pg_temp.idno(first17 text) RETURNS text
@@ -210,7 +185,7 @@ SELECT is((SELECT count(*)::int FROM earmark.pay_staging), 0, 'batch: the staged
 
 -- D9: the same key -----------------------------------------------------------------
 
-SELECT pg_temp.dstate() AS s0 \gset
+SELECT pg_temp.state() AS s0 \gset
 SELECT pg_temp.stage($$[
 	{"line_no": 2, "household": "H0001", "amount_fen": 1000000, "fund": "F1", "memo": "主房加固"},
 	{"line_no": 3, "household": "H0002", "amount_fen": 1500000, "fund": "F1"},
@@ -219,7 +194,7 @@ SET ROLE t_pb_clerk;
 SELECT is(earmark.pay_batch('B1', :st2, 'B-001', '2026-10-20', 'pay-2026-10-001', 'pay_2026_10.csv'), 'B-001',
 	'D9: a retry with the same key and rows returns the first batch');
 RESET ROLE;
-SELECT is(pg_temp.dstate(), :'s0', 'D9: the retry wrote nothing');
+SELECT is(pg_temp.state(), :'s0', 'D9: the retry wrote nothing');
 SELECT pg_temp.stage($$[
 	{"line_no": 2, "household": "H0001", "amount_fen": 1000000, "fund": "F1", "memo": "主房加固"},
 	{"line_no": 3, "household": "H0002", "amount_fen": 1400000, "fund": "F1"},
@@ -235,7 +210,7 @@ SELECT throws_ok(format($$SELECT earmark.pay_batch('B1', %s, 'B-001', '2026-10-2
 	'EMI01', 'payment batch ''B-001'' already exists',
 	'batch: a code is used once');
 RESET ROLE;
-SELECT is(pg_temp.dstate(), :'s0', 'D9: the refusals wrote nothing');
+SELECT is(pg_temp.state(), :'s0', 'D9: the refusals wrote nothing');
 
 -- Export before posting, review and posting ------------------------------------------
 
@@ -255,7 +230,7 @@ SELECT throws_ok($$SELECT earmark.pay_batch_step('B1', 'B-001', 'post')$$,
 	'EMD06', format('voucher #%s is a draft that has not been reviewed (D6)', :payable),
 	'D6: nor is it posted before review');
 RESET ROLE;
-SELECT is(pg_temp.dstate(), :'s0', 'batch: the refusals changed nothing');
+SELECT is(pg_temp.state(), :'s0', 'batch: the refusals changed nothing');
 
 SET ROLE t_pb_rev;
 SELECT is(earmark.pay_batch_step('B1', 'B-001', 'review'), format('#%s #%s', :payable, :payment),
@@ -315,7 +290,7 @@ SELECT lives_ok($$SELECT earmark.payment_settle('B1', 'B-001-000004', 'returned'
 RESET ROLE;
 SELECT is((SELECT string_agg(status, ' ' ORDER BY line_no) FROM earmark.household_payment), 'paid sent returned',
 	'settle: sent -> paid and sent -> returned');
-SELECT pg_temp.dstate() AS s1 \gset
+SELECT pg_temp.state() AS s1 \gset
 SET ROLE t_pb_cashier;
 SELECT throws_ok($$SELECT earmark.payment_settle('B1', 'B-001-000004', 'paid')$$,
 	'EMS01', 'payment B-001-000004 cannot go from returned to paid',
@@ -331,7 +306,7 @@ SELECT throws_ok($$UPDATE earmark.household_payment SET amount_fen = 1 WHERE end
 	'EMD03', 'payment B-001-000003 cannot change, only its status (D3)',
 	'settle: nor changes its amount');
 RESET ROLE;
-SELECT is(pg_temp.dstate(), :'s1', 'settle: the refusals changed nothing');
+SELECT is(pg_temp.state(), :'s1', 'settle: the refusals changed nothing');
 
 -- A batch with bad rows ------------------------------------------------------------------------
 
@@ -342,7 +317,7 @@ SELECT pg_temp.stage($$[
 	{"line_no": 5, "household": "H0005", "amount_fen": 1200000, "fund": "F1"},
 	{"line_no": 6, "household": "H0005", "amount_fen": 0, "fund": "F1", "item": "厨房"},
 	{"line_no": 7, "household": "H0006", "amount_fen": 100000, "fund": "F1"}]$$) AS st4 \gset
-SELECT pg_temp.dstate() AS s2 \gset
+SELECT pg_temp.state() AS s2 \gset
 SET ROLE t_pb_clerk;
 SELECT throws_ok(format($$SELECT earmark.pay_batch('B1', %s, 'B-002', '2026-10-21', 'pay-2026-10-002', 'pay_bad.csv')$$, :st4),
 	'EMR01', 'payment batch refused: 7 problems; nothing was written',
@@ -358,7 +333,7 @@ SELECT is(pg_temp.error_of(format($$SELECT earmark.pay_batch('B1', %s, 'B-002', 
 	'  pay_bad.csv:7: household ''H0006'' is in a village project ''PH'' does not cover (H1)',
 	'batch: the refusal names every bad row by its file line, and only those');
 RESET ROLE;
-SELECT is(pg_temp.dstate(), :'s2', 'batch: the refused batch wrote nothing');
+SELECT is(pg_temp.state(), :'s2', 'batch: the refused batch wrote nothing');
 
 -- H3 is per line too: the list a row names must be disclosed, its notice
 -- period over and no objection open for the household, even where another
@@ -377,7 +352,7 @@ SELECT matches(pg_temp.error_of(format('SELECT pg_temp.undone(%L)',
 	'\n  pay_h3\.csv:2: [^\n]*''L2''[^\n]*\(H3\)\n  pay_h3\.csv:3: [^\n]*''L3''[^\n]*\(H3\)',
 	'H3: the refusal names both rows by their file lines');
 RESET ROLE;
-SELECT is(pg_temp.dstate(), :'s2', 'H3: the refused batch wrote nothing');
+SELECT is(pg_temp.state(), :'s2', 'H3: the refused batch wrote nothing');
 
 -- 5,000 rows -----------------------------------------------------------------------------------
 
@@ -385,14 +360,14 @@ SELECT pg_temp.stage((SELECT jsonb_agg(jsonb_build_object('line_no', i + 1, 'hou
                                                           'amount_fen', CASE i WHEN 3333 THEN 1001 ELSE 1000 END,
                                                           'fund', 'F1', 'list', 'L5'))
                         FROM generate_series(1, 5000) i)) AS big \gset
-SELECT pg_temp.dstate() AS s3 \gset
+SELECT pg_temp.state() AS s3 \gset
 SET ROLE t_pb_clerk;
 SELECT is(pg_temp.error_of(format($$SELECT earmark.pay_batch('B1', %s, 'B-100', '2026-10-23', 'pay-2026-10-100', 'big.csv')$$, :big)),
 	E'EMH02: payment batch refused: 1 problem; nothing was written\n1 problem:\n'
 	'  big.csv:3334: household ''HB03333'' is granted 10.00 on list ''L5'', not 10.01 (H2)',
 	'batch: 5,000 rows with one bad row are refused whole, naming that row');
 RESET ROLE;
-SELECT is(pg_temp.dstate(), :'s3', 'batch: the refused 5,000 rows wrote nothing');
+SELECT is(pg_temp.state(), :'s3', 'batch: the refused 5,000 rows wrote nothing');
 SELECT pg_temp.stage((SELECT jsonb_agg(jsonb_build_object('line_no', i + 1, 'household', 'HB' || lpad(i::text, 5, '0'),
                                                           'amount_fen', 1000, 'fund', 'F1', 'list', 'L5'))
                         FROM generate_series(1, 5000) i)) AS big2 \gset
