@@ -147,11 +147,11 @@ static const char *normalise_bool(const char *v, const char **why)
 }
 
 static const struct em_column account_columns[] = {
-	{ "code", "科目代码", 0, 1, NULL },
-	{ "name", "科目名称", 0, 1, NULL },
-	{ "kind", "类别", 0, 1, NULL },
-	{ "normal_side", "余额方向", 0, 1, NULL },
-	{ "is_bank", "银行科目", 0, 0, normalise_bool },
+	{ "code", "科目代码", 0, 1, NULL, NULL, NULL },
+	{ "name", "科目名称", 0, 1, NULL, NULL, NULL },
+	{ "kind", "类别", 0, 1, NULL, NULL, NULL },
+	{ "normal_side", "余额方向", 0, 1, NULL, NULL, NULL },
+	{ "is_bank", "银行科目", 0, 0, normalise_bool, NULL, NULL },
 };
 
 /* Reads a CSV and converts it; the file is released before returning. */
@@ -169,32 +169,32 @@ static int csv_json(const char *path, const char *encoding, const struct em_colu
 
 /* The master-data files: one column list per kind (README, "Master data"). */
 static const struct em_column category_columns[] = {
-	{ "code", "代码", 0, 1, NULL },
-	{ "name", "名称", 0, 1, NULL },
+	{ "code", "代码", 0, 1, NULL, NULL, NULL },
+	{ "name", "名称", 0, 1, NULL, NULL, NULL },
 };
 static const struct em_column bank_account_columns[] = {
-	{ "account_no", "账号", 0, 1, NULL },
-	{ "bank_name", "开户行", 0, 1, NULL },
-	{ "cnaps", "行号", 0, 1, NULL },
-	{ "holder", "户名", 0, 0, NULL },
+	{ "account_no", "账号", 0, 1, NULL, NULL, NULL },
+	{ "bank_name", "开户行", 0, 1, NULL, NULL, NULL },
+	{ "cnaps", "行号", 0, 1, NULL, NULL, NULL },
+	{ "holder", "户名", 0, 0, NULL, NULL, NULL },
 };
 static const struct em_column fund_columns[] = {
-	{ "code", "资金代码", 0, 1, NULL },
-	{ "name", "资金名称", 0, 1, NULL },
-	{ "level", "级次", 0, 1, NULL },
-	{ "type", "类型", 0, 0, NULL },
-	{ "year", "年度", 0, 1, NULL },
-	{ "doc_no", "文号", 0, 0, NULL },
-	{ "amount", "金额", 1, 1, NULL },
-	{ "bank_account", "专户", 0, 1, NULL },
-	{ "categories", "用途|允许用途", 0, 0, NULL },
-	{ "received_on", "到账日期", 0, 0, NULL },
+	{ "code", "资金代码", 0, 1, NULL, NULL, NULL },
+	{ "name", "资金名称", 0, 1, NULL, NULL, NULL },
+	{ "level", "级次", 0, 1, NULL, NULL, NULL },
+	{ "type", "类型", 0, 0, NULL, NULL, NULL },
+	{ "year", "年度", 0, 1, NULL, NULL, NULL },
+	{ "doc_no", "文号", 0, 0, NULL, NULL, NULL },
+	{ "amount", "金额", 1, 1, NULL, NULL, NULL },
+	{ "bank_account", "专户", 0, 1, NULL, NULL, NULL },
+	{ "categories", "用途|允许用途", 0, 0, NULL, NULL, NULL },
+	{ "received_on", "到账日期", 0, 0, NULL, NULL, NULL },
 };
 static const struct em_column village_columns[] = {
-	{ "code", "区划代码", 0, 1, NULL },
-	{ "name", "村名", 0, 1, NULL },
-	{ "township", "乡镇", 0, 1, NULL },
-	{ "county", "县", 0, 1, NULL },
+	{ "code", "区划代码", 0, 1, NULL, NULL, NULL },
+	{ "name", "村名", 0, 1, NULL, NULL, NULL },
+	{ "township", "乡镇", 0, 1, NULL, NULL, NULL },
+	{ "county", "县", 0, 1, NULL, NULL, NULL },
 };
 
 /* H1's engine twin: the file line gets the ID number's problem before the database is asked. */
@@ -208,74 +208,74 @@ static const char *normalise_id(const char *v, const char **why)
 }
 
 static const struct em_column household_columns[] = {
-	{ "code", "户编号", 0, 1, NULL },
-	{ "village", "村", 0, 1, NULL },
-	{ "head_name", "户主", 0, 1, NULL },
-	{ "id_no", "身份证号|户主身份证号", 0, 1, normalise_id },
-	{ "members", "人口|家庭人口", 0, 0, NULL },
-	{ "bank_card", "银行卡号|卡号", 0, 0, NULL },
-	{ "bank_cnaps", "开户行行号|卡行号", 0, 0, NULL },
-	{ "phone", "电话|联系电话", 0, 0, NULL },
-	{ "status", "户类型|属性", 0, 0, NULL },
-	{ "status_from", "起始年度", 0, 0, NULL },
-	{ "status_to", "终止年度", 0, 0, NULL },
+	{ "code", "户编号", 0, 1, NULL, NULL, NULL },
+	{ "village", "村", 0, 1, NULL, NULL, NULL },
+	{ "head_name", "户主", 0, 1, NULL, NULL, NULL },
+	{ "id_no", "身份证号|户主身份证号", 0, 1, normalise_id, "ID number", "H1" },
+	{ "members", "人口|家庭人口", 0, 0, NULL, NULL, NULL },
+	{ "bank_card", "银行卡号|卡号", 0, 0, NULL, NULL, NULL },
+	{ "bank_cnaps", "开户行行号|卡行号", 0, 0, NULL, NULL, NULL },
+	{ "phone", "电话|联系电话", 0, 0, NULL, NULL, NULL },
+	{ "status", "户类型|属性", 0, 0, NULL, NULL, NULL },
+	{ "status_from", "起始年度", 0, 0, NULL, NULL, NULL },
+	{ "status_to", "终止年度", 0, 0, NULL, NULL, NULL },
 };
 static const struct em_column project_columns[] = {
-	{ "code", "项目编号", 0, 1, NULL },
-	{ "name", "项目名称", 0, 1, NULL },
-	{ "category", "用途", 0, 0, NULL },
-	{ "villages", "覆盖村|实施地点", 0, 0, NULL },
-	{ "scale", "建设内容及规模|建设内容", 0, 0, NULL },
-	{ "implementing_unit", "实施单位", 0, 0, NULL },
-	{ "responsible", "责任人", 0, 0, NULL },
-	{ "contractor", "施工单位|供应商", 0, 0, NULL },
-	{ "subsidy_standard", "补助标准", 0, 0, NULL },
-	{ "benefit_mechanism", "联农带农机制|联农带农", 0, 0, NULL },
-	{ "planned_start", "计划开工", 0, 0, NULL },
-	{ "planned_end", "计划完工", 0, 0, NULL },
+	{ "code", "项目编号", 0, 1, NULL, NULL, NULL },
+	{ "name", "项目名称", 0, 1, NULL, NULL, NULL },
+	{ "category", "用途", 0, 0, NULL, NULL, NULL },
+	{ "villages", "覆盖村|实施地点", 0, 0, NULL, NULL, NULL },
+	{ "scale", "建设内容及规模|建设内容", 0, 0, NULL, NULL, NULL },
+	{ "implementing_unit", "实施单位", 0, 0, NULL, NULL, NULL },
+	{ "responsible", "责任人", 0, 0, NULL, NULL, NULL },
+	{ "contractor", "施工单位|供应商", 0, 0, NULL, NULL, NULL },
+	{ "subsidy_standard", "补助标准", 0, 0, NULL, NULL, NULL },
+	{ "benefit_mechanism", "联农带农机制|联农带农", 0, 0, NULL, NULL, NULL },
+	{ "planned_start", "计划开工", 0, 0, NULL, NULL, NULL },
+	{ "planned_end", "计划完工", 0, 0, NULL, NULL, NULL },
 };
 static const struct em_column project_budget_columns[] = {
-	{ "project", "项目编号|项目", 0, 1, NULL },
-	{ "fund", "资金代码|资金", 0, 1, NULL },
-	{ "amount", "预算金额|金额", 1, 1, NULL },
+	{ "project", "项目编号|项目", 0, 1, NULL, NULL, NULL },
+	{ "fund", "资金代码|资金", 0, 1, NULL, NULL, NULL },
+	{ "amount", "预算金额|金额", 1, 1, NULL, NULL, NULL },
 };
 static const struct em_column project_target_columns[] = {
-	{ "project", "项目编号|项目", 0, 1, NULL },
-	{ "target_no", "序号", 0, 0, NULL },
-	{ "kind", "指标类别", 0, 1, NULL },
-	{ "indicator", "指标", 0, 1, NULL },
-	{ "value", "指标值", 0, 1, NULL },
+	{ "project", "项目编号|项目", 0, 1, NULL, NULL, NULL },
+	{ "target_no", "序号", 0, 0, NULL, NULL, NULL },
+	{ "kind", "指标类别", 0, 1, NULL, NULL, NULL },
+	{ "indicator", "指标", 0, 1, NULL, NULL, NULL },
+	{ "value", "指标值", 0, 1, NULL, NULL, NULL },
 };
 static const struct em_column project_event_columns[] = {
-	{ "project", "项目编号|项目", 0, 1, NULL },
-	{ "kind", "事件", 0, 1, NULL },
-	{ "date", "日期", 0, 1, NULL },
-	{ "progress", "进度", 0, 0, NULL },
-	{ "doc_no", "文号|文件", 0, 0, NULL },
-	{ "note", "说明|备注", 0, 0, NULL },
+	{ "project", "项目编号|项目", 0, 1, NULL, NULL, NULL },
+	{ "kind", "事件", 0, 1, NULL, NULL, NULL },
+	{ "date", "日期", 0, 1, NULL, NULL, NULL },
+	{ "progress", "进度", 0, 0, NULL, NULL, NULL },
+	{ "doc_no", "文号|文件", 0, 0, NULL, NULL, NULL },
+	{ "note", "说明|备注", 0, 0, NULL, NULL, NULL },
 };
 static const struct em_column budget_revision_columns[] = {
-	{ "project", "项目编号|项目", 0, 1, NULL },
-	{ "fund", "资金代码|资金", 0, 1, NULL },
-	{ "date", "日期", 0, 1, NULL },
-	{ "amount", "调整后金额|金额", 1, 1, NULL },
-	{ "doc_no", "文号", 0, 1, NULL },
-	{ "reapproval_doc", "重新审批文号", 0, 0, NULL },
+	{ "project", "项目编号|项目", 0, 1, NULL, NULL, NULL },
+	{ "fund", "资金代码|资金", 0, 1, NULL, NULL, NULL },
+	{ "date", "日期", 0, 1, NULL, NULL, NULL },
+	{ "amount", "调整后金额|金额", 1, 1, NULL, NULL, NULL },
+	{ "doc_no", "文号", 0, 1, NULL, NULL, NULL },
+	{ "reapproval_doc", "重新审批文号", 0, 0, NULL, NULL, NULL },
 };
 static const struct em_column negative_list_columns[] = {
-	{ "version", "版本", 0, 1, NULL },
-	{ "valid_from", "生效日期", 0, 1, NULL },
-	{ "category", "代码|用途", 0, 1, NULL },
-	{ "name", "名称", 0, 0, NULL },
+	{ "version", "版本", 0, 1, NULL, NULL, NULL },
+	{ "valid_from", "生效日期", 0, 1, NULL, NULL, NULL },
+	{ "category", "代码|用途", 0, 1, NULL, NULL, NULL },
+	{ "name", "名称", 0, 0, NULL, NULL, NULL },
 };
 static const struct em_column household_cap_columns[] = {
-	{ "category", "用途", 0, 1, NULL },
-	{ "year", "年度", 0, 1, NULL },
-	{ "cap", "上限|每户上限", 1, 1, NULL },
+	{ "category", "用途", 0, 1, NULL, NULL, NULL },
+	{ "year", "年度", 0, 1, NULL, NULL, NULL },
+	{ "cap", "上限|每户上限", 1, 1, NULL, NULL, NULL },
 };
 static const struct em_column setting_columns[] = {
-	{ "key", "项目", 0, 1, NULL },
-	{ "value", "值", 0, 1, NULL },
+	{ "key", "项目", 0, 1, NULL, NULL, NULL },
+	{ "value", "值", 0, 1, NULL, NULL, NULL },
 };
 
 #define KIND(k, cols) { k, cols, sizeof(cols) / sizeof(cols[0]) }

@@ -58,11 +58,11 @@ int em_action(PGconn *conn, const char *name, const char *const *params, struct 
 
 /* The list file (README, "Beneficiary lists"). */
 static const struct em_column list_columns[] = {
-	{ "household", "户编号|农户", 0, 1, NULL },
-	{ "amount", "金额|补助金额", 1, 1, NULL },
-	{ "item", "补助项目", 0, 0, NULL },
-	{ "cost", "核定成本|成本", 1, 0, NULL },
-	{ "standard", "补助标准", 0, 0, NULL },
+	{ "household", "户编号|农户", 0, 1, NULL, NULL, NULL },
+	{ "amount", "金额|补助金额", 1, 1, NULL, NULL, NULL },
+	{ "item", "补助项目", 0, 0, NULL, NULL, NULL },
+	{ "cost", "核定成本|成本", 1, 0, NULL, NULL, NULL },
+	{ "standard", "补助标准", 0, 0, NULL, NULL, NULL },
 };
 
 int em_list_create(PGconn *conn, const char *book, const char *code, const char *project,

@@ -79,6 +79,67 @@ static void copy_field(struct em_strbuf *out, const char *v)
 
 enum import_mode { IMPORT_JSON, IMPORT_COPY };
 
+/* One value of a unique column, where it stands; first: the earliest line with it. */
+struct seen {
+	size_t col;
+	size_t line;
+	size_t first;
+	char *value;
+};
+
+static int seen_by_value(const void *a, const void *b)
+{
+	const struct seen *x = a, *y = b;
+	int c = (x->col > y->col) - (x->col < y->col);
+
+	if (!c)
+		c = strcmp(x->value, y->value);
+	return c ? c : (x->line > y->line) - (x->line < y->line);
+}
+
+static int seen_by_line(const void *a, const void *b)
+{
+	const struct seen *x = a, *y = b;
+
+	return (x->line > y->line) - (x->line < y->line);
+}
+
+/*
+ * Reports each repeated value of a unique column at its later line, in
+ * line order, naming the first line that had it.  Sorting keeps a file of
+ * 100,000 households at n log n.  Frees the values.
+ */
+static void report_repeats(struct seen *v, size_t n, const struct em_column *cols,
+			   struct em_strbuf *list, size_t *count)
+{
+	size_t nrep = 0;
+
+	if (n == 0)
+		return;
+	qsort(v, n, sizeof(*v), seen_by_value);
+	for (size_t i = 0; i < n; i++) {
+		int repeat = i > 0 && v[i - 1].col == v[i].col && strcmp(v[i - 1].value, v[i].value) == 0;
+		v[i].first = repeat ? v[i - 1].first : v[i].line;
+	}
+	/* The repeats to the front, in line order. */
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].first != v[i].line) {
+			struct seen t = v[nrep];
+			v[nrep++] = v[i];
+			v[i] = t;
+		}
+	}
+	qsort(v, nrep, sizeof(*v), seen_by_line);
+	for (size_t i = 0; i < nrep; i++) {
+		const struct em_column *c = &cols[v[i].col];
+		problem(list, count, "line %zu: %s '%.40s': the same %s as line %zu%s%s%s", v[i].line,
+			c->key, v[i].value, c->unique, v[i].first, c->rule ? " (" : "",
+			c->rule ? c->rule : "", c->rule ? ")" : "");
+	}
+	for (size_t i = 0; i < n; i++)
+		free(v[i].value);
+}
+
 static int import_rows(const struct em_csv *csv, const struct em_column *cols, size_t ncols,
 		       enum import_mode mode, struct em_strbuf *dest, size_t *nrows,
 		       struct em_error *err)
@@ -86,6 +147,8 @@ static int import_rows(const struct em_csv *csv, const struct em_column *cols, s
 	struct em_strbuf list = EM_STRBUF_INIT;
 	struct em_strbuf out = EM_STRBUF_INIT;
 	struct em_strbuf copyrow = EM_STRBUF_INIT;
+	struct seen *uniq = NULL; /* values of unique columns */
+	size_t nseen = 0, seen_cap = 0;
 	int *colof = NULL; /* header field index -> column index, -1 unknown */
 	size_t nproblems = 0;
 	size_t nhead;
@@ -212,6 +275,19 @@ static int import_rows(const struct em_csv *csv, const struct em_column *cols, s
 				}
 				value = norm;
 			}
+			if (col->unique && *value) {
+				if (nseen == seen_cap) {
+					seen_cap = seen_cap ? 2 * seen_cap : 64;
+					uniq = realloc(uniq, seen_cap * sizeof(*uniq));
+					if (!uniq)
+						abort();
+				}
+				uniq[nseen].col = (size_t)colof[f];
+				uniq[nseen].line = row->line;
+				uniq[nseen].value = strdup(value);
+				if (!uniq[nseen++].value)
+					abort();
+			}
 			em_json_add_member(&out, 0, col->key, value);
 		}
 		em_strbuf_addc(&out, '}');
@@ -219,6 +295,7 @@ static int import_rows(const struct em_csv *csv, const struct em_column *cols, s
 	}
 	if (mode == IMPORT_JSON)
 		em_strbuf_addc(&out, ']');
+	report_repeats(uniq, nseen, cols, &list, &nproblems);
 
 	if (nproblems) {
 		em_error_set(err, "file '%s' has %zu problem%s; nothing was imported", csv->path,
@@ -234,6 +311,7 @@ static int import_rows(const struct em_csv *csv, const struct em_column *cols, s
 	ret = 0;
 out:
 	free(colof);
+	free(uniq);
 	em_strbuf_release(&copyrow);
 	em_strbuf_release(&list);
 	em_strbuf_release(&out);

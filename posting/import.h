@@ -25,6 +25,10 @@ struct em_column {
 	int required;        /* the header must have it */
 	/* Optional value normaliser: returns the value to store, or NULL and sets *why. */
 	const char *(*normalise)(const char *value, const char **why);
+	/* When set, values (as normalised) must differ within a file; a repeat
+	 * is "the same <unique> as line N (<rule>)". */
+	const char *unique;
+	const char *rule;
 };
 
 /*

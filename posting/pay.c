@@ -22,14 +22,14 @@
 
 /* The batch file (README, "Household payments"); the order is pay_staging's. */
 static const struct em_column pay_columns[] = {
-	{ "household", "户编号|农户", 0, 1, NULL },
-	{ "amount", "金额|补助金额", 1, 1, NULL },
-	{ "project", "项目编号|项目", 0, 1, NULL },
-	{ "fund", "资金代码|资金", 0, 1, NULL },
-	{ "category", "用途", 0, 1, NULL },
-	{ "list", "名单|公示名单", 0, 1, NULL },
-	{ "item", "补助项目", 0, 0, NULL },
-	{ "memo", "摘要", 0, 0, NULL },
+	{ "household", "户编号|农户", 0, 1, NULL, NULL, NULL },
+	{ "amount", "金额|补助金额", 1, 1, NULL, NULL, NULL },
+	{ "project", "项目编号|项目", 0, 1, NULL, NULL, NULL },
+	{ "fund", "资金代码|资金", 0, 1, NULL, NULL, NULL },
+	{ "category", "用途", 0, 1, NULL, NULL, NULL },
+	{ "list", "名单|公示名单", 0, 1, NULL, NULL, NULL },
+	{ "item", "补助项目", 0, 0, NULL, NULL, NULL },
+	{ "memo", "摘要", 0, 0, NULL, NULL, NULL },
 };
 
 static int copy_rows(PGconn *conn, const char *stage, const struct em_strbuf *rows,

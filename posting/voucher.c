@@ -36,16 +36,16 @@ static const char *normalise_side(const char *v, const char **why)
 
 /* The voucher line file: docs in README ("Vouchers"). */
 static const struct em_column voucher_columns[] = {
-	{ "account", "科目|科目代码", 0, 1, NULL },
-	{ "side", "方向|借贷", 0, 1, normalise_side },
-	{ "amount", "金额", 1, 1, NULL },
-	{ "fund", "资金|资金来源", 0, 1, NULL },
-	{ "project", "项目", 0, 1, NULL },
-	{ "village", "村|行政村", 0, 1, NULL },
-	{ "household", "户|农户", 0, 1, NULL },
-	{ "bank_account", "银行账户|专户", 0, 1, NULL },
-	{ "category", "用途", 0, 1, NULL },
-	{ "memo", "摘要", 0, 1, NULL },
+	{ "account", "科目|科目代码", 0, 1, NULL, NULL, NULL },
+	{ "side", "方向|借贷", 0, 1, normalise_side, NULL, NULL },
+	{ "amount", "金额", 1, 1, NULL, NULL, NULL },
+	{ "fund", "资金|资金来源", 0, 1, NULL, NULL, NULL },
+	{ "project", "项目", 0, 1, NULL, NULL, NULL },
+	{ "village", "村|行政村", 0, 1, NULL, NULL, NULL },
+	{ "household", "户|农户", 0, 1, NULL, NULL, NULL },
+	{ "bank_account", "银行账户|专户", 0, 1, NULL, NULL, NULL },
+	{ "category", "用途", 0, 1, NULL, NULL, NULL },
+	{ "memo", "摘要", 0, 1, NULL, NULL, NULL },
 };
 
 int em_voucher_draft(PGconn *conn, const char *book, const char *path,

@@ -177,6 +177,12 @@ BEGIN
 		VALUES (b, earmark.id_of(b, 'project', r->>'project'), r->>'kind', (r->>'date')::date,
 		        NULLIF(r->>'progress', '')::numeric, COALESCE(r->>'doc_no', ''), COALESCE(r->>'note', ''), who);
 	WHEN 'budget_revision' THEN
+		IF NOT EXISTS (SELECT 1 FROM earmark.project_budget
+		                WHERE book_id = b AND project_id = earmark.id_of(b, 'project', r->>'project')
+		                  AND fund_id = earmark.id_of(b, 'fund', r->>'fund')) THEN
+			RAISE EXCEPTION 'project ''%'' has no budget from fund ''%'' to revise (P2)', r->>'project', r->>'fund'
+				USING ERRCODE = 'EMP02', HINT = 'a revision changes an approved budget; import the original plan as project_budget';
+		END IF;
 		INSERT INTO earmark.budget_revision (book_id, project_id, fund_id, revised_on, amount_fen, doc_no,
 		                                     reapproval_doc, recorded_by)
 		VALUES (b, earmark.id_of(b, 'project', r->>'project'), earmark.id_of(b, 'fund', r->>'fund'),
@@ -225,6 +231,7 @@ DECLARE
 	det text;
 	con text;
 	st text;
+	hnt text;
 	i bigint;
 BEGIN
 	IF p_kind IN ('project_event', 'budget_revision', 'project_target') THEN
@@ -245,7 +252,11 @@ BEGIN
 			n := n + 1;
 		EXCEPTION WHEN OTHERS THEN
 			GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL,
-			                        con = CONSTRAINT_NAME, st = RETURNED_SQLSTATE;
+			                        con = CONSTRAINT_NAME, st = RETURNED_SQLSTATE, hnt = PG_EXCEPTION_HINT;
+			-- One record from a command, not a file: its refusal is the rule's own.
+			IF NOT r ? 'source' AND pg_catalog.jsonb_array_length(p_rows) = 1 AND con = '' THEN
+				RAISE EXCEPTION USING ERRCODE = st, MESSAGE = msg, DETAIL = det, HINT = hnt;
+			END IF;
 			-- A constraint's own text is for programmers; say what the column takes.
 			IF con <> '' THEN
 				msg := COALESCE(earmark.constraint_text(con), msg);
@@ -286,6 +297,10 @@ DECLARE
 	n integer := 0;
 BEGIN
 	PERFORM earmark.require_role(who, 'earmark_clerk', 'prepare beneficiary lists');
+	IF EXISTS (SELECT 1 FROM earmark.beneficiary_list WHERE book_id = b AND code = p_code) THEN
+		RAISE EXCEPTION 'beneficiary list ''%'' already exists', p_code USING ERRCODE = 'EMI01',
+			HINT = 'give the new list its own code';
+	END IF;
 	INSERT INTO earmark.beneficiary_list (book_id, code, project_id, title, created_by)
 	VALUES (b, p_code, earmark.id_of(b, 'project', p_project), p_title, who)
 	RETURNING list_id INTO l;
@@ -483,8 +498,17 @@ BEGIN
 		       (SELECT o.raised_on || ': ' || o.reason FROM earmark.objection o
 		         WHERE o.book_id = b AND o.list_id = e.list_id AND o.household_id = e.household_id
 		           AND (o.resolved_on IS NULL OR o.resolved_on > p_date)
-		         ORDER BY o.raised_on LIMIT 1) AS objection
+		         ORDER BY o.raised_on LIMIT 1) AS objection,
+		       cap.cap_fen, c.name AS cat_name,
+		       pg_catalog.sum(e.amount_fen) OVER (PARTITION BY e.household_id, e.category_id) AS cap_delta,
+		       COALESCE((SELECT pg_catalog.sum(s.spent_fen) FROM earmark.household_spend s
+		                  WHERE s.book_id = b AND s.household_id = e.household_id
+		                    AND s.category_id = e.category_id AND s.year = cap.year), 0) AS cap_before
 		  FROM em_pay e
+		  LEFT JOIN earmark.household_cap cap
+		         ON cap.book_id = b AND cap.category_id = e.category_id
+		        AND cap.year = pg_catalog.date_part('year', p_date)
+		  LEFT JOIN earmark.use_category c ON c.book_id = b AND c.category_id = e.category_id
 		  LEFT JOIN earmark.beneficiary_list bl ON bl.book_id = b AND bl.list_id = e.list_id
 		  LEFT JOIN earmark.project_village pv
 		         ON pv.book_id = b AND pv.project_id = e.project_id AND pv.village_id = e.village_id
@@ -548,6 +572,14 @@ BEGIN
 			probs := probs || ROW('EMH01', pg_catalog.format('%s%s: household ''%s'' has no ID number on record (H1)', pfx, r.line_no, r.household), NULL, NULL)::earmark.problem;
 		ELSIF r.household_id IS NOT NULL AND r.id_bad IS NOT NULL THEN
 			probs := probs || ROW('EMH01', pg_catalog.format('%s%s: household ''%s'' has an invalid ID number (H1)', pfx, r.line_no, r.household), r.id_bad, NULL)::earmark.problem;
+		END IF;
+		IF r.household_id IS NOT NULL AND r.paid_by IS NULL AND r.cap_fen IS NOT NULL
+		   AND r.cap_before + r.cap_delta > r.cap_fen THEN
+			probs := probs || ROW('EMH02', pg_catalog.format('%s%s: household ''%s'' would get more than the cap for %s (%s) in %s (H2)',
+			                      pfx, r.line_no, r.household, r.category, r.cat_name, pg_catalog.date_part('year', p_date)),
+			                      pg_catalog.format('cap %s, paid before %s, this voucher %s', earmark.fmt_fen(r.cap_fen),
+			                                        earmark.fmt_fen(r.cap_before), earmark.fmt_fen(r.cap_delta)),
+			                      'the caps per household and year are in config/household_caps.csv')::earmark.problem;
 		END IF;
 		IF r.household_id IS NOT NULL AND r.dup > 1 THEN
 			probs := probs || ROW('EMH02', pg_catalog.format('%s%s: household ''%s'' appears more than once for item ''%s'' of project ''%s'' (H2)', pfx, r.line_no, r.household, r.item, r.project), NULL, NULL)::earmark.problem;

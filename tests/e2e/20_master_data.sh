@@ -386,14 +386,31 @@ test_expect_success 'a household file with bad ID numbers is refused whole, ever
 	test_cmp expected err
 '
 
-test_expect_success 'the same ID number twice in a file is refused by the database, naming the line (H1)' '
+test_expect_success 'the same ID number twice in a file is refused before the database is asked (H1)' '
 	sed -n "1p;6,7p" "$FIX/household_bad.csv" >dup.csv &&
 	test_psql -c "$HOUSEHOLD_SNAPSHOT_SQL" >before &&
 	test_expect_code 1 "$EARMARK" "${ADMIN[@]}" master import household dup.csv >out 2>err &&
 	cat >expected <<-\EOF &&
-	earmark: error: 1 of 2 household rows refused; nothing was imported
+	earmark: error: file '\''dup.csv'\'' has 1 problem; nothing was imported
+	detail:   line 3: id_no '\''610826196008080040'\'': the same ID number as line 2 (H1)
+	hint: fix the lines named and run the command again
+	EOF
+	test_cmp expected err &&
+	! test -s out &&
+	test_psql -c "$HOUSEHOLD_SNAPSHOT_SQL" >after &&
+	test_cmp before after
+'
+
+test_expect_success 'an ID number registered by an earlier file is refused by the database, naming the line (H1)' '
+	sed -n "1p;6p" "$FIX/household_bad.csv" >first.csv &&
+	sed -n "1p;7p" "$FIX/household_bad.csv" >dup.csv &&
+	"$EARMARK" "${ADMIN[@]}" master import household first.csv >out &&
+	test_psql -c "$HOUSEHOLD_SNAPSHOT_SQL" >before &&
+	test_expect_code 1 "$EARMARK" "${ADMIN[@]}" master import household dup.csv >out 2>err &&
+	cat >expected <<-\EOF &&
+	earmark: error: 1 of 1 household rows refused; nothing was imported
 	detail: 1 problem:
-	  dup.csv:3: ID number 610826********0040 is already registered for household '\''H0305'\'' (H1)
+	  dup.csv:2: ID number 610826********0040 is already registered for household '\''H0305'\'' (H1)
 	EOF
 	test_cmp expected err &&
 	! test -s out &&
