@@ -16,7 +16,7 @@
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;
 BEGIN;
-SELECT plan(50);
+SELECT plan(68);
 
 -- People: one LOGIN role per person, created inside the transaction so the
 -- ROLLBACK removes them, and named after this file because roles are
@@ -382,6 +382,77 @@ RESET ROLE;
 SELECT is((SELECT count(*)::int || ' ' || sum(amount_fen) FROM earmark.household_payment p
              JOIN earmark.pay_batch b USING (book_id, batch_id) WHERE b.code = 'B-101'),
 	'5000 5000000', 'batch: 5,000 payments of 10.00');
+
+
+-- A large voucher is checked at review like a small one (0010 copies its
+-- lines into an ANALYZEd table above 1,000 lines): a kitchen list for
+-- 1,500 households, a batch, then an objection before the review.
+SET ROLE t_pb_clerk;
+SELECT earmark.list_create('B1', 'L6', 'PH', '2026年危房改造（东沟村厨房）', (
+	SELECT jsonb_agg(jsonb_build_object('household', 'HB' || lpad(i::text, 5, '0'), 'item', '厨房',
+	                                    'amount_fen', 500, 'source', 'l6.csv:' || (i + 1)) ORDER BY i)
+	  FROM generate_series(1, 1500) i)) AS listed_l6 \gset
+SET ROLE t_pb_admin;
+SELECT earmark.list_publish('B1', 'L6', '2026-10-01', NULL) AS payable \gset
+RESET ROLE;
+SELECT pg_temp.stage((SELECT jsonb_agg(jsonb_build_object('line_no', i + 1, 'household', 'HB' || lpad(i::text, 5, '0'),
+                                                          'amount_fen', 500, 'fund', 'F2', 'list', 'L6', 'item', '厨房'))
+                        FROM generate_series(1, 1500) i)) AS big3 \gset
+SET ROLE t_pb_clerk;
+SELECT is(earmark.pay_batch('B1', :big3, 'B-102', '2026-10-23', NULL, 'kitchen.csv'), 'B-102',
+	'batch: 1,500 kitchen payments are accepted');
+SET ROLE t_pb_admin;
+SELECT earmark.objection_record('B1', 'L6', 'HB00777', '2026-10-05', '厨房未改造') AS objection6 \gset
+RESET ROLE;
+SELECT pg_temp.state() AS s4 \gset
+SET ROLE t_pb_rev;
+SELECT is(pg_temp.error_of($$SELECT earmark.pay_batch_step('B1', 'B-102', 'review')$$),
+	E'EMH03: household ''HB00777'' has an unresolved objection on list ''L6'' (H3)\nraised 2026-10-05: 厨房未改造',
+	'H3: an objection raised after the batch was made stops its 1,500-line voucher at review');
+RESET ROLE;
+SELECT is(pg_temp.state(), :'s4', 'H3: the refused review changed nothing');
+
+-- What the foreign keys did, per statement (0010) -----------------------------------------
+
+INSERT INTO earmark.voucher (book_id, voucher_date, memo) VALUES (:book_id, '2026-10-24', 'direct') RETURNING voucher_id AS raw \gset
+SELECT throws_ok(format($$INSERT INTO earmark.line (book_id, voucher_id, line_no, account_id, side, amount_fen, fund_id, household_id)
+		SELECT %s, %s, 1, account_id, 'D', 100, (SELECT fund_id FROM earmark.fund WHERE code = 'F1'), -1
+		  FROM earmark.account WHERE code = '5001'$$, :book_id, :raw),
+	'EMR01', 'line 1: unknown household',
+	'refs: a line naming a household that does not exist is refused');
+SELECT throws_ok(format($$INSERT INTO earmark.line (book_id, voucher_id, line_no, account_id, side, amount_fen, fund_id)
+		SELECT %s, %s, 2, account_id, 'C', 100, -1 FROM earmark.account WHERE code = '2303'$$, :book_id, :raw),
+	'EMR01', 'line 2: unknown fund',
+	'refs: so is a line of an unknown fund');
+SELECT lives_ok(format($$INSERT INTO earmark.line (book_id, voucher_id, line_no, account_id, side, amount_fen, fund_id)
+		SELECT %s, %s, 1, account_id, 'C', 100, (SELECT fund_id FROM earmark.fund WHERE code = 'F1')
+		  FROM earmark.account WHERE code = '2303'$$, :book_id, :raw),
+	'refs: a line whose references exist is written');
+SELECT throws_ok(format('DELETE FROM earmark.voucher WHERE voucher_id = %s', :raw),
+	'EMD03', format('voucher #%s still has lines', :raw),
+	'refs: a draft is not deleted from under its lines');
+DELETE FROM earmark.line WHERE voucher_id = :raw;
+SELECT lives_ok(format('DELETE FROM earmark.voucher WHERE voucher_id = %s', :raw),
+	'refs: without them it is');
+SELECT throws_ok($$DELETE FROM earmark.household WHERE code = 'H0006'$$,
+	'EMD03', 'rows of earmark.household are never deleted: vouchers and payments refer to them',
+	'refs: a household is never deleted');
+SELECT throws_ok($$UPDATE earmark.fund SET book_id = book_id + 1 WHERE code = 'F1'$$,
+	'EMD03', 'a row of earmark.fund cannot move to another book',
+	'refs: nor does a fund move to another book');
+SELECT lives_ok($$UPDATE earmark.fund SET name = name WHERE code = 'F1'$$,
+	'refs: a master row is still updated in place');
+SELECT throws_ok($$INSERT INTO earmark.household_payment (book_id, batch_id, line_no, household_id, project_id, fund_id,
+	                                                   category_id, list_id, item, amount_fen, end_to_end_id, status_by)
+	SELECT book_id, batch_id, 99999, household_id, project_id, fund_id, category_id, -1, 'x', 1, 'B-101-099999', 'x'
+	  FROM earmark.household_payment LIMIT 1$$,
+	'EMR01', 'payment B-101-099999: unknown beneficiary list',
+	'refs: a payment of an unknown list is refused');
+
+-- The hash chain's escaping: the inlined fast path gives what the walk gives.
+SELECT is(earmark.canon_escape(x), earmark.canon_escape_walk(x), format('D8: canon_escape(%L) is unchanged', x))
+  FROM unnest(ARRAY['plain 到户补助', E'back\\slash', E'tab\there', E'del\x7f', NULL]) x;
+SELECT is(earmark.canon_escape(E'a\\b\x01'), E'a\\\\b\\x01', 'D8: a backslash and a control character are escaped');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -120,6 +120,7 @@ if [ -n "${BENCH_EXPLAIN:-}" ]; then
 		-c "ALTER DATABASE $PGDATABASE SET auto_explain.log_min_duration = $BENCH_EXPLAIN" \
 		-c "ALTER DATABASE $PGDATABASE SET auto_explain.log_analyze = on" \
 		-c "ALTER DATABASE $PGDATABASE SET auto_explain.log_nested_statements = on" \
+		-c "ALTER DATABASE $PGDATABASE SET auto_explain.log_timing = off" \
 		-c "ALTER DATABASE $PGDATABASE SET log_min_duration_statement = $BENCH_EXPLAIN"
 	explain_from=$(wc -l <"$BENCH_T/var/log/postgresql.log")
 fi
