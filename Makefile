@@ -1,7 +1,7 @@
 # earmark: build, demo, check.  pkg-config for every library that ships
 # a .pc file; libcsv ships none and is linked as -lcsv.
 
-PKGS        := libpq libxml-2.0 libcrypto inih
+PKGS        := libpq libxml-2.0 libcrypto inih libmicrohttpd pangocairo libqrencode libzip xmlsec1-openssl
 PKG_CFLAGS  := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv
 PGBINDIR    := $(shell pg_config --bindir 2>/dev/null)
@@ -23,7 +23,9 @@ UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 # Debian packages earmark needs beyond the C toolchain, PostgreSQL server,
 # libpq, libxml2, OpenSSL and libxmlsec1 that a fresh machine has.
 DEB_PKGS    := libcsv-dev libinih-dev libcmocka-dev postgresql-15-pgtap \
-               libtap-parser-sourcehandler-pgtap-perl libxml2-utils xmlsec1 pkg-config
+               libtap-parser-sourcehandler-pgtap-perl libxml2-utils xmlsec1 pkg-config \
+               libmicrohttpd-dev libcairo2-dev libpango1.0-dev libqrencode-dev fonts-noto-cjk \
+               poppler-utils chromium curl libzip-dev libxmlsec1-dev python3 unzip zip
 
 .PHONY: all deps check demo bench clean unit
 

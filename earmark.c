@@ -11,6 +11,9 @@
  *   hint: <hint>
  * Exit status: 0 success, 1 refused or failed, 2 usage.
  */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +29,10 @@
 #include "ledger/money.h"
 #include "posting/pain001.h"
 #include "posting/posting.h"
+#include "posting/statement.h"
+#include "reports/audit.h"
 #include "reports/reports.h"
+#include "reports/notice.h"
 
 #define MAX_OPTS 12
 #define MAX_ARGS 4
@@ -52,10 +58,17 @@ struct em_cmd {
 
 static const struct em_cmd *current;
 
+/* Is option spec ("days", or "county!" for a flag without a value) the option name? */
+static int opt_is(const char *spec, const char *name)
+{
+	size_t n = strlen(name);
+	return strncmp(spec, name, n) == 0 && (spec[n] == '\0' || strcmp(spec + n, "!") == 0);
+}
+
 static const char *opt(struct em_ctx *ctx, const char *name)
 {
 	for (int i = 0; i < MAX_OPTS && current->opts[i]; i++)
-		if (strcmp(current->opts[i], name) == 0)
+		if (opt_is(current->opts[i], name))
 			return ctx->opt[i];
 	return NULL;
 }
@@ -571,19 +584,89 @@ static int cmd_period_close(int argc, char **argv, struct em_ctx *ctx)
 	return 0;
 }
 
+/* ---- reports (issue 4) --------------------------------------------------- */
+
+/*
+ * Where a report goes: stdout, or with -o FILE a FILE.tmp beside it that
+ * report_close renames over FILE only when the report was written whole.
+ */
+static FILE *report_open(struct em_ctx *ctx, struct em_strbuf *tmp)
+{
+	FILE *f;
+
+	if (!opt(ctx, "out"))
+		return stdout;
+	em_strbuf_addf(tmp, "%s.tmp", opt(ctx, "out"));
+	f = fopen(tmp->buf, "w");
+	if (!f) {
+		em_error_set(&ctx->err, "could not write '%s': %s", tmp->buf, strerror(errno));
+		em_strbuf_release(tmp);
+	}
+	return f;
+}
+
+static int report_close(struct em_ctx *ctx, FILE *f, struct em_strbuf *tmp, int ret)
+{
+	if (f == stdout) {
+		em_strbuf_release(tmp);
+		return ret;
+	}
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
+		if (ret == 0)
+			em_error_set(&ctx->err, "could not write '%s': %s", tmp->buf, strerror(errno));
+		ret = EM_ERR;
+	}
+	fclose(f);
+	if (ret == 0 && rename(tmp->buf, opt(ctx, "out")) != 0) {
+		em_error_set(&ctx->err, "could not rename '%s': %s", tmp->buf, strerror(errno));
+		ret = EM_ERR;
+	}
+	if (ret != 0)
+		unlink(tmp->buf);
+	em_strbuf_release(tmp);
+	return ret;
+}
+
 static int cmd_report_trial_balance(int argc, char **argv, struct em_ctx *ctx)
 {
 	enum em_format fmt;
 	char today[11];
 	const char *as_of = date_or_today(ctx, "as-of", today);
+	struct em_strbuf tmp = EM_STRBUF_INIT;
+	FILE *f;
 
 	(void)argc, (void)argv;
-	if (em_format_parse(opt(ctx, "format"), &fmt, &ctx->err) < 0 || need_book(ctx) < 0)
+	if (em_report_format_parse(opt(ctx, "format"), &fmt, &ctx->err) < 0 || need_book(ctx) < 0)
 		return EM_ERR_USAGE;
-	if (need_conn(ctx, 0) < 0)
+	if (need_conn(ctx, 0) < 0 || !(f = report_open(ctx, &tmp)))
 		return EM_ERR;
-	return em_report_trial_balance(ctx->conn, ctx->book, as_of, opt(ctx, "fund"), fmt, stdout,
-				       &ctx->err);
+	return report_close(ctx, f, &tmp,
+			    em_report_trial_balance(ctx->conn, ctx->book, as_of, opt(ctx, "fund"), fmt,
+						    f, &ctx->err));
+}
+
+/* `earmark report NAME`: the report named by the command's second word. */
+static int cmd_report(int argc, char **argv, struct em_ctx *ctx)
+{
+	enum em_format fmt;
+	char today[11];
+	struct em_report_opts o = { NULL, opt(ctx, "from"), opt(ctx, "account"), opt(ctx, "fund"),
+				    opt(ctx, "project"), opt(ctx, "village"), opt(ctx, "household"),
+				    opt(ctx, "bank-account") };
+	struct em_strbuf tmp = EM_STRBUF_INIT;
+	FILE *f;
+
+	(void)argc, (void)argv;
+	if (opt(ctx, "to") && opt(ctx, "as-of") && strcmp(opt(ctx, "to"), opt(ctx, "as-of")) != 0)
+		return usage_error(ctx, "%s", "--to and --as-of name the same date: give one");
+	o.as_of = opt(ctx, "to") ? opt(ctx, "to") : date_or_today(ctx, "as-of", today);
+	if (em_report_format_parse(opt(ctx, "format"), &fmt, &ctx->err) < 0 || need_book(ctx) < 0)
+		return EM_ERR_USAGE;
+	if (need_conn(ctx, 0) < 0 || !(f = report_open(ctx, &tmp)))
+		return EM_ERR;
+	return report_close(ctx, f, &tmp,
+			    em_report_run(ctx->conn, ctx->book, current->name + strlen("report "), &o,
+					  fmt, f, &ctx->err));
 }
 
 static int cmd_ledger_verify_chain(int argc, char **argv, struct em_ctx *ctx)
@@ -597,6 +680,439 @@ static int cmd_ledger_verify_chain(int argc, char **argv, struct em_ctx *ctx)
 		return EM_ERR;
 	printf("hash chain of book '%s' verifies: %lld vouchers, head %s\n", ctx->book,
 	       (long long)r.vouchers, r.head);
+	return 0;
+}
+
+/* ---- audit packages (issue 5) ------------------------------------------- */
+
+static int cmd_audit_export(int argc, char **argv, struct em_ctx *ctx)
+{
+	struct em_audit_export x = { 0 };
+	struct em_audit_export_result r;
+	const char *dir = getenv("EARMARK_SCHEMADIR");
+	struct em_strbuf schemas = EM_STRBUF_INIT;
+	int ret;
+
+	(void)argc, (void)argv;
+	if (!opt(ctx, "from") || !opt(ctx, "to") || !opt(ctx, "key") || !opt(ctx, "cert") ||
+	    !opt(ctx, "out"))
+		return usage_error(ctx, "%s", "--from, --to, --key, --cert and -o are required");
+	if (em_date_check(opt(ctx, "from"), "--from", &ctx->err) < 0 ||
+	    em_date_check(opt(ctx, "to"), "--to", &ctx->err) < 0)
+		return EM_ERR_USAGE;
+	if (need_book(ctx) < 0)
+		return EM_ERR_USAGE;
+	if (dir)
+		em_strbuf_adds(&schemas, dir);
+	else
+		em_strbuf_addf(&schemas, "%s/../reports/schemas", EM_SQLDIR);
+	x.book = ctx->book;
+	x.from = opt(ctx, "from");
+	x.to = opt(ctx, "to");
+	x.key_path = opt(ctx, "key");
+	x.cert_path = opt(ctx, "cert");
+	x.chain_path = opt(ctx, "chain");
+	x.out_path = opt(ctx, "out");
+	x.schema_dir = schemas.buf;
+	ret = need_conn(ctx, 0);
+	if (ret == 0)
+		ret = em_audit_export(ctx->conn, &x, &r, &ctx->err);
+	if (ret == 0) {
+		printf("%s: audit package no. %d of book '%s', %s to %s: %lld vouchers, %lld lines\n",
+		       x.out_path, r.package_no, x.book, x.from, x.to, (long long)r.vouchers,
+		       (long long)r.lines);
+		printf("signature digest %s\n", r.signature_digest);
+		printf("previous package %s\n", *r.prev_digest ? r.prev_digest : "none (the first)");
+	}
+	em_strbuf_release(&schemas);
+	return ret;
+}
+
+static int cmd_audit_verify(int argc, char **argv, struct em_ctx *ctx)
+{
+	int ret;
+
+	(void)argc;
+	if (!opt(ctx, "ca"))
+		return usage_error(ctx, "%s", "--ca is required: the CA certificate you trust");
+	ret = em_audit_verify(argv[0], opt(ctx, "ca"), opt(ctx, "signer"), stdout, &ctx->err);
+	if (ret == 0)
+		printf("%s: package verifies\n", argv[0]);
+	return ret;
+}
+
+/* ---- public notices and the board (issue 6) ----------------------------- */
+
+/* --village CODE | --project CODE | --county: exactly one, into r. */
+static int notice_scope(struct em_ctx *ctx, struct em_notice_req *r)
+{
+	int n = !!opt(ctx, "village") + !!opt(ctx, "project") + !!opt(ctx, "county");
+
+	if (n != 1)
+		return usage_error(ctx, "%s", "name one of --village CODE, --project CODE or --county");
+	if (!opt(ctx, "kind"))
+		return usage_error(ctx, "%s", "--kind plan|result is required");
+	if (need_book(ctx) < 0)
+		return EM_ERR_USAGE;
+	r->kind = opt(ctx, "kind");
+	r->scope = opt(ctx, "village") ? "village" : opt(ctx, "project") ? "project" : "county";
+	r->code = opt(ctx, "village") ? opt(ctx, "village") : opt(ctx, "project") ? opt(ctx, "project") : ctx->book;
+	r->days = opt(ctx, "days");
+	return 0;
+}
+
+static int cmd_notice_make(int argc, char **argv, struct em_ctx *ctx)
+{
+	struct em_notice_req r = { NULL, NULL, NULL, NULL, NULL, NULL };
+	struct em_strbuf content = EM_STRBUF_INIT, out = EM_STRBUF_INIT;
+	enum em_notice_format fmt;
+	enum em_notice_paper paper;
+	char digest[65];
+	int published = 0, ret;
+
+	(void)argc, (void)argv;
+	if ((ret = notice_scope(ctx, &r)) < 0)
+		return ret;
+	if (!opt(ctx, "out"))
+		return usage_error(ctx, "%s", "-o FILE is required");
+	if (em_notice_format_parse(opt(ctx, "format") ? opt(ctx, "format") : "html", &fmt, &ctx->err) < 0 ||
+	    em_notice_paper_parse(opt(ctx, "paper"), &paper, &ctx->err) < 0)
+		return EM_ERR_USAGE;
+	r.from = opt(ctx, "from");
+	if (need_conn(ctx, 0) < 0)
+		return EM_ERR;
+	/* The published notice unless a period is asked for; else a draft (from today). */
+	if (em_notice_fetch(ctx->conn, ctx->book, &r, &content, &published, &ctx->err) < 0) {
+		ret = EM_ERR;
+		goto out;
+	}
+	if (em_notice_render(content.buf, fmt, paper, !published, &out, &ctx->err) < 0 ||
+	    em_notice_write_file(opt(ctx, "out"), out.buf, out.len, &ctx->err) < 0) {
+		ret = EM_ERR;
+		goto out;
+	}
+	em_notice_cleanup();
+	em_notice_digest(content.buf, content.len, digest);
+	printf("%s: %s notice, digest %s\n", opt(ctx, "out"),
+	       published ? "published" : "draft (not published: the board will not confirm it)", digest);
+	ret = 0;
+out:
+	em_strbuf_release(&content);
+	em_strbuf_release(&out);
+	return ret;
+}
+
+static int cmd_notice_publish(int argc, char **argv, struct em_ctx *ctx)
+{
+	struct em_notice_req r = { NULL, NULL, NULL, NULL, NULL, NULL };
+	struct em_strbuf res = EM_STRBUF_INIT;
+	char today[11];
+	const char *sp;
+	int ret;
+
+	(void)argc, (void)argv;
+	if ((ret = notice_scope(ctx, &r)) < 0)
+		return ret;
+	r.from = date_or_today(ctx, "from", today);
+	r.lists = opt(ctx, "list");
+	if (need_conn(ctx, 0) < 0 || em_notice_publish(ctx->conn, ctx->book, &r, &res, &ctx->err) < 0) {
+		em_strbuf_release(&res);
+		return EM_ERR;
+	}
+	sp = strchr(res.buf, ' ');
+	printf("notice #%.*s published from %s, digest %s\n", sp ? (int)(sp - res.buf) : (int)res.len, res.buf,
+	       r.from, sp ? sp + 1 : "");
+	em_strbuf_release(&res);
+	return 0;
+}
+
+/* One call of em_notice_action, printing what followed by its answer. */
+static int notice_action(struct em_ctx *ctx, const char *name, const char *const *params, const char *what)
+{
+	struct em_strbuf r = EM_STRBUF_INIT;
+
+	if (need_conn(ctx, 0) < 0 || em_notice_action(ctx->conn, name, params, &r, &ctx->err) < 0) {
+		em_strbuf_release(&r);
+		return EM_ERR;
+	}
+	printf("%s%s\n", what, r.buf);
+	em_strbuf_release(&r);
+	return 0;
+}
+
+static int cmd_notice_object(int argc, char **argv, struct em_ctx *ctx)
+{
+	char today[11];
+
+	if (need_book(ctx) < 0)
+		return EM_ERR_USAGE;
+	if (opt(ctx, "resolve")) {
+		const char *params[] = { ctx->book, opt(ctx, "resolve"), date_or_today(ctx, "date", today),
+					 opt(ctx, "resolution") };
+		if (argc != 0 || !opt(ctx, "resolution"))
+			return usage_error(ctx, "%s", "--resolve ID takes --resolution TEXT and no other argument");
+		return notice_action(ctx, "resolve", params, "objection resolved; H3 lets the household be paid again");
+	}
+	if (argc != 2 || !opt(ctx, "reason"))
+		return usage_error(ctx, "%s", "name the notice and the household, and give --reason TEXT");
+	{
+		const char *params[] = { ctx->book, argv[0], argv[1], date_or_today(ctx, "date", today),
+					 opt(ctx, "reason") };
+		return notice_action(ctx, "object", params,
+				     "objection recorded; the household is not paid until it is resolved (H3): #");
+	}
+}
+
+static int cmd_notice_contact(int argc, char **argv, struct em_ctx *ctx)
+{
+	const char *params[] = { NULL, opt(ctx, "publisher"), opt(ctx, "hotline") };
+
+	(void)argc, (void)argv;
+	if (!params[1] || !params[2])
+		return usage_error(ctx, "%s", "--publisher and --hotline are required");
+	if (need_book(ctx) < 0)
+		return EM_ERR_USAGE;
+	params[0] = ctx->book;
+	if (need_conn(ctx, 0) < 0 || em_notice_action(ctx->conn, "contact", params, NULL, &ctx->err) < 0)
+		return EM_ERR;
+	printf("notices of book '%s' are published by %s, local hotline %s\n", ctx->book, params[1], params[2]);
+	return 0;
+}
+
+static int cmd_serve(int argc, char **argv, struct em_ctx *ctx)
+{
+	struct em_board *b;
+	sigset_t set;
+	int sig = 0;
+
+	(void)argc, (void)argv;
+	if (!opt(ctx, "listen"))
+		return usage_error(ctx, "%s", "--listen 127.0.0.1:PORT is required");
+	if (em_board_listen_check(opt(ctx, "listen"), &ctx->err) < 0)
+		return EM_ERR_USAGE;
+	/* Every thread of the board inherits the mask; this one waits for the signal. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	b = em_board_start(&ctx->cfg, ctx->user, opt(ctx, "listen"), stderr, &ctx->err);
+	if (!b)
+		return EM_ERR;
+	printf("public notice board on http://%s/ (stop with Ctrl-C)\n", opt(ctx, "listen"));
+	fflush(stdout);
+	sigwait(&set, &sig);
+	em_board_stop(b);
+	printf("board stopped\n");
+	return 0;
+}
+
+/* ---- bank statements, reconciliation, period close (issue 4) ------------ */
+
+/* A file under config/: $EARMARK_HOME/config/NAME, else the source tree's. */
+static void config_file(struct em_ctx *ctx, const char *name, struct em_strbuf *out)
+{
+	char *real;
+
+	em_strbuf_addf(out, "%s/config/%s", ctx->cfg.home, name);
+	if (access(out->buf, R_OK) != 0) {
+		em_strbuf_reset(out);
+		em_strbuf_addf(out, "%s/../config/%s", EM_SQLDIR, name);
+		real = realpath(out->buf, NULL);   /* /src/config/x, not /src/sql/../config/x */
+		if (real) {
+			em_strbuf_reset(out);
+			em_strbuf_adds(out, real);
+			free(real);
+		}
+	}
+}
+
+/* Reads a statement file as camt053 (default for .xml) or csv. */
+static int read_statement(struct em_ctx *ctx, const char *path, struct em_stmt_file *f)
+{
+	struct em_strbuf cfg = EM_STRBUF_INIT;
+	const char *format = opt(ctx, "format");
+	size_t n = strlen(path);
+	int ret;
+
+	if (!format)
+		format = n > 4 && strcasecmp(path + n - 4, ".csv") == 0 ? "csv" : "camt053";
+	if (strcmp(format, "camt053") == 0) {
+		if (opt(ctx, "schema"))
+			em_strbuf_adds(&cfg, opt(ctx, "schema"));
+		else
+			config_file(ctx, "iso20022/camt.053.001.02.xsd", &cfg);
+		ret = em_camt053_read(f, path, cfg.buf, &ctx->err);
+	} else if (strcmp(format, "csv") == 0) {
+		if (opt(ctx, "mapping"))
+			em_strbuf_adds(&cfg, opt(ctx, "mapping"));
+		else
+			config_file(ctx, "bank_csv.conf", &cfg);
+		ret = em_stmt_csv_read(f, path, cfg.buf, opt(ctx, "encoding"), &ctx->err);
+	} else {
+		ret = usage_error(ctx, "unknown statement format '%.20s'", format);
+		em_error_hint(&ctx->err, "--format camt053 or --format csv");
+	}
+	em_strbuf_release(&cfg);
+	return ret;
+}
+
+static int cmd_statement_check(int argc, char **argv, struct em_ctx *ctx)
+{
+	struct em_stmt_file f = EM_STMT_FILE_INIT;
+	struct em_strbuf d = EM_STRBUF_INIT;
+	int ret;
+
+	(void)argc;
+	ret = read_statement(ctx, argv[0], &f);
+	if (ret == 0) {
+		em_stmt_describe(&f, &d);
+		printf("%s: %zu statement%s, well-formed and valid\n%s", argv[0], f.n, f.n == 1 ? "" : "s", d.buf);
+	}
+	em_strbuf_release(&d);
+	em_stmt_file_release(&f);
+	return ret;
+}
+
+static int cmd_statement_import(int argc, char **argv, struct em_ctx *ctx)
+{
+	struct em_stmt_file f = EM_STMT_FILE_INIT;
+	size_t ns = 0, nl = 0;
+	int ret;
+
+	(void)argc;
+	if (!opt(ctx, "account"))
+		return usage_error(ctx, "%s", "--account NO is required: the dedicated account of the statement");
+	if (need_book(ctx) < 0)
+		return EM_ERR_USAGE;
+	ret = read_statement(ctx, argv[0], &f);
+	if (ret == 0)
+		ret = em_stmt_check(&f, opt(ctx, "account"), &ctx->err);
+	if (ret == 0)
+		ret = need_conn(ctx, 0);
+	if (ret == 0)
+		ret = em_statement_import(ctx->conn, ctx->book, opt(ctx, "account"), &f, &ns, &nl, &ctx->err);
+	if (ret == 0 && ns == 0)
+		printf("%s: imported before, nothing changed\n", argv[0]);
+	else if (ret == 0)
+		printf("%s: %zu statement%s with %zu entries imported into account %s; "
+		       "match them with earmark statement match --account %s\n",
+		       argv[0], ns, ns == 1 ? "" : "s", nl, opt(ctx, "account"), opt(ctx, "account"));
+	em_stmt_file_release(&f);
+	return ret;
+}
+
+static int cmd_statement_match(int argc, char **argv, struct em_ctx *ctx)
+{
+	struct em_strbuf r = EM_STRBUF_INIT;
+	int ret;
+
+	if (need_book(ctx) < 0)
+		return EM_ERR_USAGE;
+	if (argc == 0) {
+		const char *params[] = { ctx->book, opt(ctx, "account"), opt(ctx, "window") };
+		unsigned e2e = 0, amt = 0, ret_n = 0, left = 0;
+		if (!opt(ctx, "account"))
+			return usage_error(ctx, "%s", "--account NO is required to match automatically");
+		ret = need_conn(ctx, 0);
+		if (ret == 0)
+			ret = em_bank_action(ctx->conn, "statement match", params, &r, &ctx->err);
+		if (ret == 0 && sscanf(r.buf, "%u\t%u\t%u\t%u", &e2e, &amt, &ret_n, &left) == 4) {
+			printf("matched %u by end-to-end id and %u by amount and date; %u returned payment%s "
+			       "drafted as receipt vouchers; %u line%s left uncleared\n",
+			       e2e, amt, ret_n, ret_n == 1 ? "" : "s", left, left == 1 ? "" : "s");
+			if (ret_n)
+				printf("returned payments: review and post their receipt vouchers, then earmark pay reissue END-TO-END-ID\n");
+			if (left)
+				printf("see them with earmark statement list --account %s --status uncleared\n",
+				       opt(ctx, "account"));
+		}
+	} else {
+		const char *params[] = { ctx->book, argv[0], argc > 1 ? argv[1] : NULL, argc > 2 ? argv[2] : NULL };
+		if (argc < 2)
+			return usage_error(ctx, "%s", "a manual match names STATEMENT:LINE VOUCHER [LINE]");
+		ret = need_conn(ctx, 0);
+		if (ret == 0)
+			ret = em_bank_action(ctx->conn, "statement link", params, NULL, &ctx->err);
+		if (ret == 0 && argc > 2)
+			printf("statement line %s matched to line %s of voucher %s\n", argv[0], argv[2], argv[1]);
+		else if (ret == 0)
+			printf("statement line %s matched to voucher %s\n", argv[0], argv[1]);
+	}
+	em_strbuf_release(&r);
+	return ret;
+}
+
+static int cmd_statement_unmatch(int argc, char **argv, struct em_ctx *ctx)
+{
+	const char *params[] = { NULL, argv[0] };
+
+	(void)argc;
+	if (need_book(ctx) < 0)
+		return EM_ERR_USAGE;
+	params[0] = ctx->book;
+	if (need_conn(ctx, 0) < 0 || em_bank_action(ctx->conn, "statement unmatch", params, NULL, &ctx->err) < 0)
+		return EM_ERR;
+	printf("statement line %s unmatched; it is uncleared again\n", argv[0]);
+	return 0;
+}
+
+static int cmd_statement_list(int argc, char **argv, struct em_ctx *ctx)
+{
+	enum em_format fmt;
+
+	(void)argc, (void)argv;
+	if (!opt(ctx, "account"))
+		return usage_error(ctx, "%s", "--account NO is required");
+	if (em_report_format_parse(opt(ctx, "format"), &fmt, &ctx->err) < 0 || need_book(ctx) < 0)
+		return EM_ERR_USAGE;
+	if (need_conn(ctx, 0) < 0)
+		return EM_ERR;
+	return em_statement_list(ctx->conn, ctx->book, opt(ctx, "account"), opt(ctx, "status"), fmt, stdout,
+				 &ctx->err);
+}
+
+static int cmd_report_reconciliation(int argc, char **argv, struct em_ctx *ctx)
+{
+	enum em_format fmt;
+	char today[11];
+	const char *as_of = date_or_today(ctx, "as-of", today);
+	struct em_strbuf tmp = EM_STRBUF_INIT;
+	FILE *f;
+
+	(void)argc, (void)argv;
+	if (!opt(ctx, "account"))
+		return usage_error(ctx, "%s", "--account NO is required: the dedicated account");
+	if (em_report_format_parse(opt(ctx, "format"), &fmt, &ctx->err) < 0 || need_book(ctx) < 0)
+		return EM_ERR_USAGE;
+	if (need_conn(ctx, 0) < 0 || !(f = report_open(ctx, &tmp)))
+		return EM_ERR;
+	return report_close(ctx, f, &tmp,
+			    em_report_reconciliation(ctx->conn, ctx->book, opt(ctx, "account"), as_of, fmt, f,
+						     &ctx->err));
+}
+
+static int cmd_pay_reissue(int argc, char **argv, struct em_ctx *ctx)
+{
+	char today[11];
+	const char *params[] = { NULL, argv[0], date_or_today(ctx, "date", today) };
+	struct em_strbuf r = EM_STRBUF_INIT;
+	char batch[64] = "", e2e[64] = "", voucher[32] = "";
+
+	(void)argc;
+	if (need_book(ctx) < 0)
+		return EM_ERR_USAGE;
+	params[0] = ctx->book;
+	if (need_conn(ctx, 0) < 0 || em_bank_action(ctx->conn, "pay reissue", params, &r, &ctx->err) < 0) {
+		em_strbuf_release(&r);
+		return EM_ERR;
+	}
+	if (sscanf(r.buf, "%63[^\t]\t%63[^\t]\t%31s", batch, e2e, voucher) == 3)
+		printf("payment %s re-issued as %s in batch %s: draft %s (付: Dr 2303 / Cr 1002); "
+		       "review and post it, then earmark pay export %s -o FILE.xml\n",
+		       argv[0], e2e, batch, voucher, batch);
+	em_strbuf_release(&r);
 	return 0;
 }
 
@@ -665,11 +1181,86 @@ static const struct em_cmd commands[] = {
 	  "write the batch's ISO 20022 pain.001 file for the bank; payments become sent (cashier)" },
 	{ "pay settle", cmd_pay_settle, 1, 1, { "status", NULL }, "END-TO-END-ID --status paid|returned",
 	  "record the bank's answer for one payment (cashier)" },
-	{ "period close", cmd_period_close, 1, 1, { NULL }, "YYYY-MM", "close a month (D7)" },
-	{ "report trial-balance", cmd_report_trial_balance, 0, 0, { "as-of", "fund", "format", NULL },
-	  "[--as-of YYYY-MM-DD] [--fund CODE] [--format table|csv]", "试算平衡表 as of a date" },
+	{ "period close", cmd_period_close, 1, 1, { NULL }, "YYYY-MM",
+	  "close a month (D7): refused while vouchers are unposted or statement lines unmatched" },
+	{ "statement check", cmd_statement_check, 1, 1, { "format", "schema", "mapping", "encoding", NULL },
+	  "FILE [--format camt053|csv] [--schema XSD] [--mapping FILE] [--encoding E]",
+	  "read a bank statement safely and validate it, without importing (no database needed)" },
+	{ "statement import", cmd_statement_import, 1, 1,
+	  { "account", "format", "schema", "mapping", "encoding", NULL },
+	  "FILE --account NO [--format camt053|csv] [--mapping config/bank_csv.conf] [--encoding E]",
+	  "import a dedicated account's statement (camt.053 or the bank's CSV); twice changes nothing (cashier)" },
+	{ "statement match", cmd_statement_match, 0, 3, { "account", "window", NULL },
+	  "--account NO [--window DAYS] | STATEMENT:LINE VOUCHER [LINE]",
+	  "match statement lines: by end-to-end id, then amount and date; or one line by hand (cashier)" },
+	{ "statement unmatch", cmd_statement_unmatch, 1, 1, { NULL }, "STATEMENT:LINE",
+	  "undo a match (who and when are kept); not in a closed period (cashier)" },
+	{ "statement list", cmd_statement_list, 0, 0, { "account", "status", "format", NULL },
+	  "--account NO [--status uncleared|cleared|reconciled] [--format table|csv|json|html]",
+	  "the statement lines of an account with their status and match" },
+	{ "report reconciliation", cmd_report_reconciliation, 0, 0, { "account", "as-of", "format", "out", NULL },
+	  "--account NO [--as-of YYYY-MM-DD] [--format table|csv|json|html] [-o FILE]",
+	  "余额调节表 of a dedicated account: balances, items in transit both ways, agreement" },
+	{ "pay reissue", cmd_pay_reissue, 1, 1, { "date", NULL }, "END-TO-END-ID [--date D]",
+	  "pay a returned household payment again from its restored payable (clerk)" },
+	{ "report trial-balance", cmd_report_trial_balance, 0, 0, { "as-of", "fund", "format", "out", NULL },
+	  "[--as-of YYYY-MM-DD] [--fund CODE] [--format table|csv|json|html] [-o FILE]",
+	  "试算平衡表 as of a date" },
+	{ "report general-ledger", cmd_report, 0, 0,
+	  { "from", "to", "as-of", "account", "fund", "project", "village", "household", "format", "out", NULL },
+	  "[--from D] [--to D] [--account CODE] [--fund F] [--project P] [--village V] [--household H] "
+	  "[--format table|csv|json|html] [-o FILE]",
+	  "总账: per account and month, opening, debits, credits, closing; by any dimension" },
+	{ "report detail-ledger", cmd_report, 0, 0,
+	  { "from", "to", "as-of", "account", "fund", "project", "village", "household", "format", "out", NULL },
+	  "[--from D] [--to D] [--account CODE] [--fund F] [--project P] [--village V] [--household H] "
+	  "[--format table|csv|json|html] [-o FILE]",
+	  "明细账: every posted line with the running balance; by any dimension" },
+	{ "report bank-journal", cmd_report, 0, 0, { "from", "to", "as-of", "bank-account", "format", "out", NULL },
+	  "[--from D] [--to D] [--bank-account NO] [--format table|csv|json|html] [-o FILE]",
+	  "银行存款日记账 per dedicated account" },
+	{ "report fund-statement", cmd_report, 0, 0, { "as-of", "format", "out", NULL },
+	  "[--as-of D] [--format table|csv|json|html] [-o FILE]",
+	  "资金收支情况表: per fund and level, allocated, received, paid, balance, 支出进度" },
+	{ "report project-ledger", cmd_report, 0, 0, { "as-of", "fund", "format", "out", NULL },
+	  "[--as-of D] [--fund F] [--format table|csv|json|html] [-o FILE]",
+	  "项目台账: budget, stage, progress, paid, remaining per project and fund" },
+	{ "report village-register", cmd_report, 0, 0, { "as-of", "format", "out", NULL },
+	  "[--as-of D] [--format table|csv|json|html] [-o FILE]",
+	  "村册: per village, households, projects and what was paid" },
+	{ "report household-ledger", cmd_report, 0, 0, { "household", "from", "as-of", "format", "out", NULL },
+	  "--household CODE [--from D] [--as-of D] [--format table|csv|json|html] [-o FILE]",
+	  "到户台账: every payment to a household across funds and years (masked outside the office, H4)" },
+	{ "report idle-funds", cmd_report, 0, 0, { "as-of", "format", "out", NULL },
+	  "[--as-of D] [--format table|csv|json|html] [-o FILE]",
+	  "idle funds and carry-overs (P5): over 60 days unspent, carried over 2 years, paid without progress" },
+	{ "report exceptions", cmd_report, 0, 0, { "from", "to", "as-of", "format", "out", NULL },
+	  "[--from D] [--to D] [--format table|csv|json|html] [-o FILE]",
+	  "every refused command with rule, record, user and time, and the P5 findings" },
 	{ "ledger verify-chain", cmd_ledger_verify_chain, 0, 0, { NULL }, "",
 	  "recompute the book's hash chain (D8) and compare it with the stored one" },
+	{ "audit export", cmd_audit_export, 0, 0, { "from", "to", "key", "cert", "chain", "out", NULL },
+	  "--from DATE --to DATE --key KEY.pem --cert CERT.pem [--chain CHAIN.pem] -o FILE.asice",
+	  "write the signed audit package of a period (auditor)" },
+	{ "audit verify", cmd_audit_verify, 1, 1, { "ca", "signer", NULL },
+	  "FILE.asice --ca CA.pem [--signer SHA256-FINGERPRINT]",
+	  "verify an audit package: signature, file set, content (no database needed)" },
+	{ "notice make", cmd_notice_make, 0, 0,
+	  { "village", "project", "county!", "kind", "format", "paper", "from", "days", "out", NULL },
+	  "--village CODE|--project CODE|--county --kind plan|result --format html|pdf|txt|xml [--paper A4|A3] "
+	  "[--from D --days N] -o FILE",
+	  "write a public notice (公示/公告): the published one, or a draft from the ledger for a period" },
+	{ "notice publish", cmd_notice_publish, 0, 0,
+	  { "village", "project", "county!", "kind", "from", "days", "list", NULL },
+	  "--village CODE|--project CODE|--county --kind plan|result [--from D] [--days N] [--list L1,L2]",
+	  "publish a notice for its period (at least 10 days) with the beneficiary lists it discloses (admin)" },
+	{ "notice object", cmd_notice_object, 0, 2, { "reason", "date", "resolve", "resolution", NULL },
+	  "NOTICE HOUSEHOLD --reason TEXT [--date D] | --resolve OBJECTION-ID --resolution TEXT [--date D]",
+	  "record an objection to a line of a published notice (it blocks that payment, H3), or its resolution" },
+	{ "notice contact", cmd_notice_contact, 0, 0, { "publisher", "hotline", NULL },
+	  "--publisher NAME --hotline NUMBER", "who publishes the book's notices and the local supervision hotline (admin)" },
+	{ "serve", cmd_serve, 0, 0, { "listen", NULL }, "--listen 127.0.0.1:PORT",
+	  "run the public notice board (as a role in earmark_public only)" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -717,6 +1308,7 @@ static int parse_args(int argc, char **argv, int start, struct em_ctx *ctx, char
 		char *eq;
 		const char *value;
 		const char **slot = NULL;
+		int flag = 0;
 
 		if (strcmp(a, "--") == 0) {
 			for (i++; i < argc; i++) {
@@ -746,11 +1338,17 @@ static int parse_args(int argc, char **argv, int start, struct em_ctx *ctx, char
 		else if (strcmp(a, "book") == 0)
 			slot = &ctx->book;
 		for (int o = 0; !slot && o < MAX_OPTS && current->opts[o]; o++)
-			if (strcmp(current->opts[o], a) == 0)
+			if (opt_is(current->opts[o], a)) {
 				slot = &ctx->opt[o];
+				flag = strchr(current->opts[o], '!') != NULL;
+			}
 		if (!slot)
 			return usage_error(ctx, "unknown option '--%.40s'", a);
-		if (eq)
+		if (flag && eq)
+			return usage_error(ctx, "option '--%.40s' takes no value", a);
+		if (flag)
+			value = "1";
+		else if (eq)
 			value = eq + 1;
 		else if (i + 1 < argc)
 			value = argv[++i];
@@ -771,6 +1369,7 @@ int main(int argc, char **argv)
 	char *pos[MAX_ARGS];
 	int npos = 0;
 	int first = 1;
+	int words = 2;   /* of the command's name */
 	int ret;
 
 	memset(&ctx, 0, sizeof(ctx));
@@ -793,6 +1392,11 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < NCOMMANDS && !current; i++) {
 		size_t n = strlen(argv[first]);
 		const char *name = commands[i].name;
+		if (strcmp(name, argv[first]) == 0) {
+			current = &commands[i];   /* a one-word command: serve */
+			words = 1;
+			continue;
+		}
 		if (strncmp(name, argv[first], n) != 0 || name[n] != ' ' || first + 1 >= argc)
 			continue;
 		if (strcmp(name + n + 1, argv[first + 1]) == 0)
@@ -804,19 +1408,37 @@ int main(int argc, char **argv)
 		fprintf(stderr, "hint: 'earmark --help' lists the commands\n");
 		return 2;
 	}
-	for (int i = first + 2; i < argc; i++) {
+	for (int i = first + words; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			print_command_help(current);
 			return 0;
 		}
 	}
-	ret = parse_args(argc, argv, first + 2, &ctx, pos, &npos);
+	ret = parse_args(argc, argv, first + words, &ctx, pos, &npos);
 	if (ret == 0)
 		ret = em_config_load(&ctx.cfg, ctx.config_path, &ctx.err);
 	if (ret == 0)
 		ret = current->fn(npos, pos, &ctx);
 	if (ret < 0)
 		print_error(&ctx.err);
+	/*
+	 * The exceptions log (issue 4): a command refused by a rule (SQLSTATE
+	 * class EM, or 42501 for a job the role does not hold) is recorded by
+	 * the server in a transaction of its own, after the refused one rolled
+	 * back, so the record survives the rollback.  A failure to record is
+	 * ignored: the error printed above is what the user must see.
+	 */
+	if (ret < 0 && ctx.conn &&
+	    (strncmp(ctx.err.sqlstate, "EM", 2) == 0 || strcmp(ctx.err.sqlstate, "42501") == 0)) {
+		struct em_error ignored = EM_ERROR_INIT;
+		struct em_strbuf record = EM_STRBUF_INIT;
+
+		for (int i = 0; i < npos; i++)
+			em_strbuf_addf(&record, "%s%s", i ? " " : "", pos[i]);
+		(void)em_refusal_log(ctx.conn, ctx.book, &ctx.err, current->name, record.buf, &ignored);
+		em_strbuf_release(&record);
+		em_error_release(&ignored);
+	}
 	fflush(stdout);
 	PQfinish(ctx.conn);
 	em_error_release(&ctx.err);

@@ -11,9 +11,9 @@
 
 #include <libpq-fe.h>
 
-struct em_error;
+#include "reports/table.h"  /* enum em_format */
 
-enum em_format { EM_FORMAT_TABLE, EM_FORMAT_CSV };
+struct em_error;
 
 /* "table" / "csv" to enum; EM_ERR_USAGE on anything else. */
 int em_format_parse(const char *s, enum em_format *fmt, struct em_error *err);
@@ -41,5 +41,54 @@ struct em_chain_result {
  */
 int em_chain_verify(PGconn *conn, const char *book, struct em_chain_result *result,
 		    struct em_error *err);
+
+/* ---- ledgers and reports, the exceptions log (issue 4; reports/ledgers.c) ---- */
+
+/* "table" / "csv" / "json" / "html" to enum; EM_ERR_USAGE on anything else. */
+int em_report_format_parse(const char *s, enum em_format *fmt, struct em_error *err);
+
+/* What a report is asked for; NULL means "all" or "the default". */
+struct em_report_opts {
+	const char *as_of;        /* YYYY-MM-DD: the report's date, the end of a range */
+	const char *from;         /* start of a range (ledgers, journal, exceptions) */
+	const char *account;      /* account code or its prefix */
+	const char *fund;         /* fund code */
+	const char *project;      /* project code */
+	const char *village;      /* 12-digit village code */
+	const char *household;    /* household code */
+	const char *bank_account; /* dedicated account number */
+};
+
+/* Is name a report em_report_run knows ("general-ledger", "fund-statement", ...)? */
+int em_report_known(const char *name);
+/*
+ * Runs the report name for the book as of o->as_of and writes it to out in
+ * fmt.  A date before the book began, an unknown code or a missing
+ * required option is refused through err.
+ */
+int em_report_run(PGconn *conn, const char *book, const char *name, const struct em_report_opts *o,
+		  enum em_format fmt, FILE *out, struct em_error *err);
+
+/*
+ * The exceptions log: records a command the rules refused (refused: its
+ * error, with the SQLSTATE) with earmark.refusal_log, in a transaction of
+ * its own after rolling back whatever transaction failed.  The server
+ * stamps the person and the time.  Returns 0, or EM_ERR with err filled.
+ */
+int em_refusal_log(PGconn *conn, const char *book, const struct em_error *refused,
+		   const char *command, const char *record, struct em_error *err);
+
+/* ---- bank statements and reconciliation (issue 4; reports/reconcile.c) ---- */
+
+/*
+ * 余额调节表 of dedicated account account_no as of a date: book and bank
+ * balances, items in transit both ways, adjusted balances.  Prints, then
+ * fails (EM_ERR) when the adjusted balances do not agree.
+ */
+int em_report_reconciliation(PGconn *conn, const char *book, const char *account_no, const char *as_of,
+			     enum em_format fmt, FILE *out, struct em_error *err);
+/* The statement lines of an account with their status and match; status NULL for all. */
+int em_statement_list(PGconn *conn, const char *book, const char *account_no, const char *status,
+		      enum em_format fmt, FILE *out, struct em_error *err);
 
 #endif

@@ -174,6 +174,156 @@ run "${B[@]}" report trial-balance --as-of 2026-11-23 --fund ZY2026-01
 say "the hash chain (D8), recomputed by earmark from the stored vouchers"
 run --user demo_auditor --book DEMO ledger verify-chain
 
+# --- bank statements, reconciliation, period close (issue 4) ---
+
+say "the bank's November statement of 622848001122334455 (camt.053), with one payment returned"
+# The bank's file, written here from what was paid: every payment of batch
+# B2026-11-01 debited on 2026-11-17 with its end-to-end id, and the last
+# one back on 2026-11-19 (RtrInf AC04: the household's account is closed).
+mkdir -p "$TOP/out/statements"
+STMT=$TOP/out/statements/622848001122334455-2026-11.xml
+opening=$(psql -X -A -t -c "SELECT COALESCE(sum(CASE l.side WHEN 'D' THEN l.amount_fen ELSE -l.amount_fen END), 0)
+  FROM earmark.line l JOIN earmark.voucher v USING (book_id, voucher_id)
+  JOIN earmark.dedicated_account d USING (book_id, bank_account_id)
+ WHERE d.account_no = '622848001122334455' AND v.status = 'posted' AND v.voucher_date < '2026-11-16'")
+fen() { printf '%d.%02d' $(($1 / 100)) $(($1 % 100)); }
+{
+	entries=""
+	total=0
+	while IFS='|' read -r e2e amt name; do
+		total=$((total - amt))
+		entries+="<Ntry><Amt Ccy=\"CNY\">$(fen "$amt")</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2026-11-17</Dt></BookgDt><BkTxCd><Prtry><Cd>TRF</Cd></Prtry></BkTxCd><NtryDtls><TxDtls><Refs><EndToEndId>$e2e</EndToEndId></Refs><RltdPties><Cdtr><Nm>$name</Nm></Cdtr></RltdPties></TxDtls></NtryDtls></Ntry>"
+		last="$e2e|$amt|$name"
+	done < <(psql -X -A -t -c "SELECT p.end_to_end_id, p.amount_fen, h.head_name FROM earmark.household_payment p
+	  JOIN earmark.pay_batch b USING (book_id, batch_id) JOIN earmark.household h USING (book_id, household_id)
+	 WHERE b.code = 'B2026-11-01' ORDER BY p.end_to_end_id")
+	IFS='|' read -r e2e amt name <<<"$last"
+	total=$((total + amt))
+	entries+="<Ntry><Amt Ccy=\"CNY\">$(fen "$amt")</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2026-11-19</Dt></BookgDt><BkTxCd><Prtry><Cd>RTRN</Cd></Prtry></BkTxCd><NtryDtls><TxDtls><Refs><EndToEndId>$e2e</EndToEndId></Refs><RltdPties><Dbtr><Nm>$name</Nm></Dbtr></RltdPties><RmtInf><Ustrd>退汇 收款账户已销户</Ustrd></RmtInf><RtrInf><Rsn><Cd>AC04</Cd></Rsn></RtrInf></TxDtls></NtryDtls></Ntry>"
+	printf '<?xml version="1.0" encoding="UTF-8"?>\n<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt><GrpHdr><MsgId>DEMO-STMT-2026-11</MsgId><CreDtTm>2026-11-21T06:00:00+08:00</CreDtTm></GrpHdr><Stmt><Id>622848001122334455-2026-11</Id><CreDtTm>2026-11-21T06:00:00+08:00</CreDtTm><FrToDt><FrDtTm>2026-11-16T00:00:00+08:00</FrDtTm><ToDtTm>2026-11-20T23:59:59+08:00</ToDtTm></FrToDt><Acct><Id><Othr><Id>622848001122334455</Id></Othr></Id><Ccy>CNY</Ccy></Acct>'
+	printf '<Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy="CNY">%s</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-11-15</Dt></Dt></Bal>' "$(fen "$opening")"
+	printf '<Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="CNY">%s</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-11-20</Dt></Dt></Bal>' "$(fen $((opening + total)))"
+	printf '%s</Stmt></BkToCstmrStmt></Document>\n' "$entries"
+} >"$STMT"
+K=(--user demo_cashier --book DEMO)
+run statement check "$STMT"
+refused "${K[@]}" statement import "$TOP/tests/fixtures/iso20022/samples/camt053.v2.minimal.xml" --account 622848001122334455
+run "${K[@]}" statement import "$STMT" --account 622848001122334455
+run "${K[@]}" statement import "$STMT" --account 622848001122334455
+say "matching: by end-to-end id; the returned payment becomes a receipt voucher, never netted"
+run "${K[@]}" statement match --account 622848001122334455
+run "${K[@]}" statement list --account 622848001122334455
+ret=$(psql -X -A -t -c "SELECT r.voucher_id FROM earmark.payment_return r JOIN earmark.household_payment p USING (book_id, payment_id) WHERE p.end_to_end_id = '$e2e'")
+run "${B[@]}" voucher show "#$ret"
+say "余额调节表 before the return is posted: the bank has the money back, the book not yet"
+run "${K[@]}" report reconciliation --account 622848001122334455 --as-of 2026-11-20
+refused "${A[@]}" period close 2026-11
+run "${R[@]}" voucher review "#$ret"
+run "${B[@]}" voucher post "#$ret"
+say "the payable to the household stands again: the clerk re-issues the payment"
+out=$("$EM" "${C[@]}" pay reissue "$e2e" --date 2026-11-21)
+echo "$out"
+re=$(sed 's/.*draft \(#[0-9]*\) .*/\1/' <<<"$out")
+rb=$(sed 's/.*in batch \(R[0-9]*\):.*/\1/' <<<"$out")
+run "${R[@]}" voucher review "$re"
+run "${B[@]}" voucher post "$re"
+run "${K[@]}" pay export "$rb" -o "$TOP/out/payments/$rb.xml"
+say "余额调节表 as of 2026-11-21: the re-issue is paid in the book, not yet at the bank; the adjusted balances agree"
+run "${K[@]}" report reconciliation --account 622848001122334455 --as-of 2026-11-21
+"$EM" "${K[@]}" report reconciliation --account 622848001122334455 --as-of 2026-11-21 --format html \
+	-o "$TOP/out/statements/reconciliation-622848001122334455-2026-11-21.html"
+echo "out/statements/reconciliation-622848001122334455-2026-11-21.html"
+
+# --- reports to out/reports/ (issue 4) ---
+
+say "reports of the sample county to out/reports/ (CSV, JSON, printable HTML), as the auditor sees them"
+# Run as the auditor: read-only, and the household ledger comes out masked
+# (H4), so the files may leave the office.  The refusal shows the rule for
+# a date before the book began; the exceptions report lists the demo's
+# refusals with their rule, record, user and time.
+mkdir -p "$TOP/out/reports"
+AU=(--user demo_auditor --book DEMO)
+refused "${AU[@]}" report fund-statement --as-of 2025-12-31
+for r in trial-balance general-ledger detail-ledger bank-journal fund-statement project-ledger \
+	 village-register household-ledger idle-funds exceptions; do
+	extra=()
+	case $r in
+	household-ledger) extra=(--household H0001) ;;
+	general-ledger | detail-ledger | bank-journal | exceptions) extra=(--from 2026-01-01) ;;
+	esac
+	for f in csv json html; do
+		"$EM" "${AU[@]}" report "$r" --as-of 2026-11-23 "${extra[@]}" --format "$f" -o "$TOP/out/reports/$r.$f"
+	done
+	echo "out/reports/$r.{csv,json,html}"
+done
+run "${AU[@]}" report fund-statement --as-of 2026-11-23
+run "${AU[@]}" report idle-funds --as-of 2026-11-23
+
+# --- public notices to out/notices/ (issue 6) ---
+
+say "public notices (公告公示) of the sample county in every format, to out/notices/"
+# Made from the ledger and master data, never typed: the 事前公示 of 王家村
+# and of the county, the 事后公告 of the housing project once its households
+# are paid.  Names masked, no ID numbers or bank cards (H4); each carries the
+# SHA-256 of its content, printed and as a QR code, for the board's check page.
+run "${A[@]}" notice contact --publisher 平安县乡村振兴局 --hotline 0916-3212317
+echo "-- a notice period of 7 days is too short (H3):"
+refused "${A[@]}" notice publish --village 610826101201 --kind plan --from 2026-11-02 --days 7
+run "${A[@]}" notice publish --village 610826101201 --kind plan --from 2026-11-02
+run "${A[@]}" notice publish --project P2026-003 --kind result --from 2026-11-20
+run "${A[@]}" notice publish --county --kind plan --from 2026-11-20
+mkdir -p "$TOP/out/notices"
+for n in "village-610826101201-plan:--village 610826101201 --kind plan" \
+	 "project-P2026-003-result:--project P2026-003 --kind result" \
+	 "county-plan:--county --kind plan"; do
+	read -r -a scope <<<"${n#*:}"
+	for f in html txt xml pdf; do
+		run "${A[@]}" notice make "${scope[@]}" --format "$f" -o "$TOP/out/notices/${n%%:*}.$f"
+	done
+	run "${A[@]}" notice make "${scope[@]}" --format pdf --paper A3 -o "$TOP/out/notices/${n%%:*}-A3.pdf"
+	xmllint --noout --nonet --schema "$TOP/reports/schemas/notice.xsd" "$TOP/out/notices/${n%%:*}.xml"
+done
+"$EM" user add demo_board --role public >/dev/null
+echo "-- the public board: ./earmark --user demo_board serve --listen 127.0.0.1:8080 (PGDATABASE=earmark_demo)"
+
+# --- signed audit package to out/audit/ (issue 5) ---
+
+say "the signed audit package of 2026 to out/audit/, verified by earmark and by xmlsec1 (DESIGN section 6)"
+# A demo CA and the auditor's signing key, made once under var/demo-ca/ with
+# openssl (never committed); the CA's certificate goes beside the package.
+DEMO_CA=$TOP/var/demo-ca
+mkdir -p "$DEMO_CA" "$TOP/out/audit"
+if [ ! -s "$DEMO_CA/signer.pem" ]; then
+	openssl req -x509 -newkey rsa:3072 -nodes -keyout "$DEMO_CA/ca.key" -out "$DEMO_CA/ca.pem" \
+		-days 3650 -utf8 -subj "/C=CN/O=平安县/CN=earmark demo CA" \
+		-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+	openssl req -newkey rsa:3072 -nodes -keyout "$DEMO_CA/signer.key" -out "$DEMO_CA/signer.csr" \
+		-utf8 -subj "/C=CN/O=平安县审计局/CN=demo_auditor" 2>/dev/null
+	printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n' >"$DEMO_CA/signer.ext"
+	openssl x509 -req -in "$DEMO_CA/signer.csr" -CA "$DEMO_CA/ca.pem" -CAkey "$DEMO_CA/ca.key" \
+		-CAcreateserial -days 825 -extfile "$DEMO_CA/signer.ext" -out "$DEMO_CA/signer.pem" 2>/dev/null
+fi
+cp "$DEMO_CA/ca.pem" "$TOP/out/audit/demo-ca.pem"
+rm -f "$TOP/out/audit/DEMO-2026.asice"
+run --user demo_auditor --book DEMO audit export --from 2026-01-01 --to 2026-12-31 \
+	--key "$DEMO_CA/signer.key" --cert "$DEMO_CA/signer.pem" -o "$TOP/out/audit/DEMO-2026.asice"
+signer_fp=$(openssl x509 -in "$DEMO_CA/signer.pem" -noout -fingerprint -sha256 | sed 's/.*=//')
+run audit verify "$TOP/out/audit/DEMO-2026.asice" --ca "$TOP/out/audit/demo-ca.pem" --signer "$signer_fp"
+echo "-- the same with stock tools, in the unpacked package:"
+rm -rf "$TOP/var/audit-unpacked" && mkdir -p "$TOP/var/audit-unpacked"
+(
+	cd "$TOP/var/audit-unpacked"
+	unzip -q "$TOP/out/audit/DEMO-2026.asice"
+	echo '$ xmlsec1 --verify --enabled-key-data x509 --trusted-pem demo-ca.pem META-INF/signatures001.xml'
+	xmlsec1 --verify --enabled-key-data x509 --trusted-pem "$TOP/out/audit/demo-ca.pem" \
+		META-INF/signatures001.xml
+	for f in ledger balances control; do
+		echo "\$ xmllint --stream --nonet --noout --schema schemas/$f.xsd $f.xml"
+		xmllint --stream --nonet --noout --schema "schemas/$f.xsd" "$f.xml"
+	done
+)
+echo "out/audit/DEMO-2026.asice, out/audit/demo-ca.pem"
+
 cat <<EOF
 
 The demo book is in database earmark_demo of the private cluster. Look around with, e.g.:

@@ -116,9 +116,10 @@ SELECT is_empty($$SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid 
 
 -- Tables ---------------------------------------------------------------------------
 
-SELECT is_empty($$SELECT relname FROM em_table WHERE has_table_privilege('earmark_public', oid, 'SELECT')
-                   OR has_any_column_privilege('earmark_public', oid, 'SELECT')$$,
-	'roles: earmark_public cannot select any earmark table, nor any column of one');
+SELECT is_empty($$SELECT relname FROM em_table WHERE (has_table_privilege('earmark_public', oid, 'SELECT')
+                   OR has_any_column_privilege('earmark_public', oid, 'SELECT'))
+                   AND relname <> 'public_notice'$$,
+	'roles: earmark_public cannot select any earmark table, nor any column of one, but the published notices');
 SELECT is_empty($$SELECT relname FROM em_table WHERE has_table_privilege('public', oid, 'SELECT')$$,
 	'roles: PUBLIC cannot select any earmark table');
 SELECT is_empty($$SELECT a.rolname, t.relname, p.priv
@@ -178,7 +179,23 @@ SELECT set_eq(
 	         ('objection_record', 'earmark_clerk'), ('objection_record', 'earmark_admin'),
 	         ('list_publish', 'earmark_admin'), ('objection_resolve', 'earmark_admin'),
 	         ('pay_batch_step', 'earmark_reviewer'), ('pay_batch_step', 'earmark_bookkeeper'),
-	         ('payment_export', 'earmark_cashier'), ('payment_settle', 'earmark_cashier')$$,
+	         ('payment_export', 'earmark_cashier'), ('payment_settle', 'earmark_cashier'),
+	         -- reports (0013): the household ledger masks for the auditor (H4); every job records refusals
+	         ('household_ledger', 'earmark_clerk'), ('household_ledger', 'earmark_reviewer'),
+	         ('household_ledger', 'earmark_bookkeeper'), ('household_ledger', 'earmark_cashier'),
+	         ('household_ledger', 'earmark_admin'), ('household_ledger', 'earmark_auditor'),
+	         ('refusal_log', 'earmark_clerk'), ('refusal_log', 'earmark_reviewer'),
+	         ('refusal_log', 'earmark_bookkeeper'), ('refusal_log', 'earmark_cashier'),
+	         ('refusal_log', 'earmark_admin'), ('refusal_log', 'earmark_auditor'),
+	         ('notice_publish', 'earmark_admin'), ('notice_contact_set', 'earmark_admin'),
+	         ('notice_object', 'earmark_clerk'), ('notice_object', 'earmark_admin'),
+	         -- bank statements (0012): the cashier's; a re-issue is a draft, the clerk's
+	         ('statement_import', 'earmark_cashier'), ('statement_match_auto', 'earmark_cashier'),
+	         ('statement_match', 'earmark_cashier'), ('statement_unmatch', 'earmark_cashier'),
+	         ('payment_reissue', 'earmark_clerk'),
+	         -- audit packages (0011): the auditor exports, records and reads households masked
+	         ('audit_begin', 'earmark_auditor'), ('audit_record', 'earmark_auditor'),
+	         ('audit_households', 'earmark_auditor')$$,
 	'roles: each write function belongs to exactly the jobs of section 8 that use it');
 SELECT is_empty($$SELECT f.signature, a.rolname FROM em_function f, app_role a
                    WHERE f.proname IN ('post_into', 'line_guard', 'voucher_guard', 'voucher_insert_guard',

@@ -355,7 +355,9 @@ test_expect_success 'a voucher dated in a closed period is refused (D7)' '
 test_expect_success 'a voucher reviewed before its period closed cannot be posted after (D7)' '
 	"$EARMARK" "${CLERK[@]}" voucher draft "$FIX/v_accrue_road.csv" --date 2026-02-10 >feb.ref &&
 	"$EARMARK" "${REV[@]}" voucher review "$(cat feb.ref)" &&
-	"$EARMARK" "${ADMIN[@]}" period close 2026-02 &&
+	test_expect_code 1 "$EARMARK" "${ADMIN[@]}" period close 2026-02 2>err &&
+	grep "^earmark: error: period 2026-02 cannot be closed: 1 open item (EMC01)$" err &&
+	test_psql -c "INSERT INTO earmark.period (book_id, month, closed_at, closed_by) SELECT book_id, '\''2026-02-01'\'', now(), '\''e11_admin'\'' FROM earmark.book WHERE code = '\''$BOOK'\''" &&
 	test_psql -c "$SNAPSHOT_SQL" >before &&
 	test_expect_code 1 "$EARMARK" "${BK[@]}" voucher post "$(cat feb.ref)" >out 2>err &&
 	head -n 1 err >actual &&

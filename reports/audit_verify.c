@@ -1,0 +1,1871 @@
+/*
+ * `earmark audit verify`: what an auditor runs on a package (DESIGN
+ * section 6).  It trusts one CA certificate and nothing else, needs no
+ * database, and opens nothing but the package: libxml2's external entity
+ * loader refuses everything and xmlsec's IO callbacks are replaced by one
+ * that serves only the package's own signed entries from the ZIP.
+ *
+ * Checks, in order; each prints "ok   <check>: <what held>" or
+ * "FAIL <check>: <why>", and the first failure ends the run:
+ *   zip          mimetype first, stored, exact; no unsafe, duplicate or
+ *                directory names; the archive is consistent
+ *   signature document   one signature file, no DOCTYPE, entity, XInclude,
+ *                Manifest, KeyValue or RetrievalMethod; unique Ids; one
+ *                ds:Signature
+ *   algorithms   exclusive C14N, SHA-256, RSA-SHA256 or ECDSA-SHA256 only
+ *   references   relative paths only (no scheme, '/', '%', '\', '..'),
+ *                each once, no transforms on files; one XAdES
+ *                SignedProperties reference to this signature's own
+ *   file set     the referenced files are exactly the ZIP's entries
+ *                besides mimetype and the signature
+ *   signature    xmlsec with transform allow-lists, X.509 key data only,
+ *                the chain to the given CA; every reference's digest;
+ *                RSA of 3072 bits or more, or P-256; the XAdES
+ *                SigningCertificate digest is the signer's
+ *   signer       its SHA-256 fingerprint equals --signer when given
+ *   ledger.xml, balances.xml, control.xml, schemas: read once more from
+ *                the ZIP while validating against the package's schema
+ *                and digesting; the digest must equal the signed one, so
+ *                what was checked is what was signed; then the content:
+ *                vouchers balance in total and per fund (D1, D2), every
+ *                account, fund and dimension is in the master files, the
+ *                hash chain recomputes (D8), totals and counts agree
+ *                between the files, balances roll and equal the ledger's
+ *                movements, the chain head and checkpoints are the
+ *                ledger's.
+ *
+ * Memory: the content pass keeps one voucher, the master-file codes, the
+ * account x fund movements, the fund totals and one chain link per month;
+ * the files themselves are streamed.  Each data file is read twice from
+ * the ZIP: by xmlsec for its Reference digest, then by the content pass,
+ * which digests what it parses and compares that with the signed digest.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <libxml/parser.h>
+#include <libxml/xmlreader.h>
+#include <libxml/xmlschemas.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <xmlsec/crypto.h>
+#include <xmlsec/errors.h>
+#include <xmlsec/io.h>
+#include <xmlsec/xmldsig.h>
+#include <xmlsec/xmlsec.h>
+#include <xmlsec/xmltree.h>
+#include <xmlsec/openssl/x509.h>
+#include <zip.h>
+
+#include "ledger/canon.h"
+#include "ledger/error.h"
+#include "ledger/money.h"
+#include "ledger/strbuf.h"
+#include "reports/audit.h"
+
+#define MAX_ENTRIES 64
+#define MAX_SIGDOC (4 << 20)
+#define MAX_SCHEMA (1 << 20)
+
+/* ---- a small string map: codes, movements ------------------------------- */
+
+struct smap_entry {
+	char *key;           /* NULL: empty slot */
+	int64_t a, b;        /* two numbers per key (debit, credit; lines) */
+	int64_t c;
+	int seen;            /* matched by a later file */
+	char *hash;          /* months: the hash of the month's last link */
+};
+
+struct smap {
+	struct smap_entry *e;
+	size_t cap, n;
+};
+
+static uint64_t fnv(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static struct smap_entry *smap_find(struct smap *m, const char *key, int add)
+{
+	size_t i;
+
+	if (add && (m->n + 1) * 2 > m->cap) {
+		struct smap old = *m;
+
+		m->cap = old.cap ? old.cap * 2 : 64;
+		m->e = calloc(m->cap, sizeof(*m->e));
+		if (!m->e)
+			abort();
+		m->n = 0;
+		for (size_t j = 0; j < old.cap; j++) {
+			if (old.e[j].key) {
+				i = fnv(old.e[j].key) & (m->cap - 1);
+				while (m->e[i].key)
+					i = (i + 1) & (m->cap - 1);
+				m->e[i] = old.e[j];
+				m->n++;
+			}
+		}
+		free(old.e);
+	}
+	if (!m->cap)
+		return NULL;
+	i = fnv(key) & (m->cap - 1);
+	while (m->e[i].key) {
+		if (strcmp(m->e[i].key, key) == 0)
+			return &m->e[i];
+		i = (i + 1) & (m->cap - 1);
+	}
+	if (!add)
+		return NULL;
+	m->e[i].key = strdup(key);
+	if (!m->e[i].key)
+		abort();
+	m->n++;
+	return &m->e[i];
+}
+
+static void smap_release(struct smap *m)
+{
+	for (size_t i = 0; i < m->cap; i++) {
+		free(m->e[i].key);
+		free(m->e[i].hash);
+	}
+	free(m->e);
+	m->e = NULL;
+	m->cap = m->n = 0;
+}
+
+/* ---- the verification's state -------------------------------------------- */
+
+struct ref {
+	char *uri;                        /* as in the Reference */
+	unsigned char digest[EM_HASH_LEN]; /* the signed SHA-256 */
+};
+
+struct verify {
+	FILE *out;
+	struct em_error *err;
+	zip_t *z;
+	char *names[MAX_ENTRIES];         /* ZIP entry names */
+	int nnames;
+	xmlDocPtr sig;                    /* META-INF/signatures001.xml */
+	xmlNodePtr signature;             /* its ds:Signature */
+	struct ref refs[EM_AUDIT_NFILES + 4];
+	int nrefs;
+	const char *sigalg;               /* the SignatureMethod */
+	char signer[512], issuer[512];    /* subject and issuer of the signing certificate */
+	int key_bits;
+	char fingerprint[65];
+
+	/* what ledger.xml said, for the other files */
+	char book[64], from[16], to[16];
+	struct smap codes;                /* "A:1002", "F:ZY2026-01", ... */
+	struct smap moves;                /* "1002\tZY2026-01" -> debit, credit */
+	struct smap funds;                /* fund -> lines, debit, credit */
+	struct smap months;               /* "YYYY-MM" -> the month's last link: seq, hash */
+	char max_hash[65];                /* the hash of the voucher with max_seq */
+	int64_t vouchers, lines, debit_fen, credit_fen, max_seq;
+	int64_t balance_rows;
+};
+
+/* ---- printing checks ----------------------------------------------------- */
+
+static void ok(struct verify *v, const char *check, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void ok(struct verify *v, const char *check, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(v->out, "ok   %s: ", check);
+	va_start(ap, fmt);
+	vfprintf(v->out, fmt, ap);
+	va_end(ap);
+	fputc('\n', v->out);
+}
+
+static int fail(struct verify *v, const char *check)
+{
+	fprintf(v->out, "FAIL %s: %s\n", check, v->err->message ? v->err->message : "failed");
+	return EM_ERR;
+}
+
+/* Text from a package, made safe for a message: printable ASCII, at most 80. */
+static void clean(char *dst, size_t size, const char *s)
+{
+	size_t n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)s; p && *p && n + 1 < size && n < 160; p++)
+		dst[n++] = (*p >= 0x20 && *p != 0x7f) ? (char)*p : '?';
+	/* never end inside a UTF-8 character */
+	if (s && s[n] && n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80) {
+		while (n > 0 && ((unsigned char)dst[n - 1] & 0xc0) == 0x80)
+			n--;
+		if (n > 0 && ((unsigned char)dst[n - 1] & 0xc0) == 0xc0)
+			n--;
+	}
+	dst[n] = '\0';
+}
+
+/* ---- the ZIP -------------------------------------------------------------- */
+
+static int safe_name(const char *n)
+{
+	const char *seg = n;
+
+	if (!*n || *n == '/' || strlen(n) > 200)
+		return 0;
+	for (const char *p = n; *p; p++) {
+		if (!(isalnum((unsigned char)*p) || *p == '.' || *p == '_' || *p == '-' || *p == '/'))
+			return 0;
+		if (*p == '/') {
+			if (p == seg || (p - seg == 2 && seg[0] == '.' && seg[1] == '.') ||
+			    (p - seg == 1 && seg[0] == '.'))
+				return 0;
+			seg = p + 1;
+		}
+	}
+	if (!*seg || strcmp(seg, "..") == 0 || strcmp(seg, ".") == 0)
+		return 0;
+	return 1;
+}
+
+/* Reads a whole entry (at most max bytes) into sb. */
+static int read_entry(struct verify *v, const char *name, size_t max, struct em_strbuf *sb)
+{
+	zip_int64_t idx = zip_name_locate(v->z, name, ZIP_FL_ENC_RAW);
+	zip_file_t *f;
+	char buf[65536];
+	zip_int64_t n;
+
+	if (idx < 0 || !(f = zip_fopen_index(v->z, (zip_uint64_t)idx, 0)))
+		return em_error_set(v->err, "could not open '%s' in the package", name);
+	while ((n = zip_fread(f, buf, sizeof(buf))) > 0) {
+		if (sb->len + (size_t)n > max) {
+			zip_fclose(f);
+			return em_error_set(v->err, "'%s' is larger than %zu bytes", name, max);
+		}
+		em_strbuf_add(sb, buf, (size_t)n);
+	}
+	zip_fclose(f);
+	if (n < 0)
+		return em_error_set(v->err, "could not read '%s' in the package (corrupt ZIP?)", name);
+	return 0;
+}
+
+static int check_zip(struct verify *v, const char *path)
+{
+	zip_stat_t st;
+	zip_int64_t n;
+	zip_t *strict;
+	int zerr = 0;
+	char safe[200];
+	struct em_strbuf mt = EM_STRBUF_INIT;
+
+	v->z = zip_open(path, ZIP_RDONLY, &zerr);
+	if (!v->z) {
+		zip_error_t ze;
+
+		zip_error_init_with_code(&ze, zerr);
+		em_error_set(v->err, "could not open '%s' as a ZIP: %s", path, zip_error_strerror(&ze));
+		zip_error_fini(&ze);
+		return EM_ERR;
+	}
+	n = zip_get_num_entries(v->z, 0);
+	if (n < 2 || n > MAX_ENTRIES)
+		return em_error_set(v->err, "the package has %lld entries; a package has 8",
+				    (long long)n);
+	for (zip_int64_t i = 0; i < n; i++) {
+		const char *name = zip_get_name(v->z, (zip_uint64_t)i, ZIP_FL_ENC_RAW);
+
+		clean(safe, sizeof(safe), name);
+		if (!name || !safe_name(name)) {
+			em_error_set(v->err, "unsafe path '%s' in the ZIP", safe);
+			em_error_detail(v->err, "entry %lld; an entry name is a relative path of letters, "
+					"digits, '.', '_', '-' and '/', without '..', '.' or empty parts",
+					(long long)i + 1);
+			return EM_ERR;
+		}
+		for (int j = 0; j < v->nnames; j++) {
+			if (strcmp(v->names[j], name) == 0) {
+				em_error_set(v->err, "duplicate ZIP entry '%s'", safe);
+				em_error_detail(v->err, "entries %d and %lld have the same name; which one "
+						"a tool reads is not defined", j + 1, (long long)i + 1);
+				return EM_ERR;
+			}
+		}
+		v->names[v->nnames] = strdup(name);
+		if (!v->names[v->nnames++])
+			abort();
+	}
+	if (strcmp(v->names[0], "mimetype") != 0) {
+		clean(safe, sizeof(safe), v->names[0]);
+		return em_error_set(v->err, "the first ZIP entry is '%s', not mimetype (ASiC-E)", safe);
+	}
+	if (zip_stat_index(v->z, 0, 0, &st) != 0 || st.comp_method != ZIP_CM_STORE)
+		return em_error_set(v->err, "mimetype is compressed; ASiC-E stores it");
+	if (read_entry(v, "mimetype", 256, &mt) < 0)
+		return EM_ERR;
+	if (mt.len != strlen(EM_AUDIT_MIMETYPE) || memcmp(mt.buf, EM_AUDIT_MIMETYPE, mt.len) != 0) {
+		em_strbuf_release(&mt);
+		return em_error_set(v->err, "mimetype is not '%s'", EM_AUDIT_MIMETYPE);
+	}
+	em_strbuf_release(&mt);
+	/* central directory and local headers must agree */
+	strict = zip_open(path, ZIP_RDONLY | ZIP_CHECKCONS, &zerr);
+	if (!strict)
+		return em_error_set(v->err, "the ZIP is inconsistent (central directory and entries differ)");
+	zip_discard(strict);
+	ok(v, "zip", "mimetype first and stored, %d entries, no unsafe or duplicate names", v->nnames);
+	return 0;
+}
+
+/* ---- the signature document ------------------------------------------------ */
+
+static int is_ds(xmlNodePtr n, const char *name)
+{
+	return n && n->type == XML_ELEMENT_NODE && n->ns &&
+	       strcmp((const char *)n->ns->href, EM_NS_DSIG) == 0 &&
+	       strcmp((const char *)n->name, name) == 0;
+}
+
+/* Walks the tree: entities, XInclude, Manifest, KeyValue, Ids, signatures. */
+static int walk(struct verify *v, xmlNodePtr n, struct smap *ids, int *signatures)
+{
+	char safe[200];
+
+	for (; n; n = n->next) {
+		if (n->type == XML_ENTITY_REF_NODE || n->type == XML_ENTITY_NODE ||
+		    n->type == XML_ENTITY_DECL)
+			return em_error_set(v->err, "the signature uses an entity; entities are refused");
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		if (n->ns && strstr((const char *)n->ns->href, "XInclude"))
+			return em_error_set(v->err, "the signature contains an XInclude element; refused");
+		if (is_ds(n, "Manifest")) {
+			em_error_set(v->err, "the signature has a ds:Manifest (Manifest-only coverage)");
+			em_error_detail(v->err, "a Manifest's references are not checked by XMLDSig core "
+					"validation; every file must be a Reference of SignedInfo");
+			return EM_ERR;
+		}
+		if (is_ds(n, "KeyValue") || is_ds(n, "RetrievalMethod") || is_ds(n, "KeyName")) {
+			em_error_set(v->err, "the signature carries a key in ds:%s; only an X.509 "
+				     "certificate chained to the CA is trusted", (const char *)n->name);
+			return EM_ERR;
+		}
+		if (is_ds(n, "Signature"))
+			(*signatures)++;
+		for (xmlAttrPtr a = n->properties; a; a = a->next) {
+			if (strcasecmp((const char *)a->name, "id") == 0) {
+				xmlChar *val = xmlNodeGetContent((xmlNodePtr)a);
+				struct smap_entry *e = smap_find(ids, val ? (char *)val : "", 1);
+
+				clean(safe, sizeof(safe), (char *)val);
+				xmlFree(val);
+				if (e->a++) {
+					em_error_set(v->err, "duplicate Id '%s' in the signature", safe);
+					em_error_detail(v->err, "a reference to it could mean either element");
+					return EM_ERR;
+				}
+			}
+		}
+		if (walk(v, n->children, ids, signatures) < 0)
+			return EM_ERR;
+	}
+	return 0;
+}
+
+static int check_sigdoc(struct verify *v)
+{
+	struct em_strbuf body = EM_STRBUF_INIT;
+	struct smap ids = { 0 };
+	int signatures = 0;
+	int ret = EM_ERR;
+	xmlNodePtr root;
+
+	for (int i = 0; i < v->nnames; i++) {
+		if (strncmp(v->names[i], "META-INF/", 9) == 0 && strstr(v->names[i], "signature") &&
+		    strcmp(v->names[i], EM_AUDIT_SIGFILE) != 0) {
+			char safe[200];
+
+			clean(safe, sizeof(safe), v->names[i]);
+			return em_error_set(v->err, "more than one signature: '%s' besides %s", safe,
+					    EM_AUDIT_SIGFILE);
+		}
+	}
+	if (read_entry(v, EM_AUDIT_SIGFILE, MAX_SIGDOC, &body) < 0)
+		goto out;
+	if (memmem(body.buf, body.len, "<!DOCTYPE", 9) || memmem(body.buf, body.len, "<!ENTITY", 8)) {
+		em_error_set(v->err, "the signature has a DOCTYPE; DTDs and entities are refused");
+		goto out;
+	}
+	v->sig = xmlReadMemory(body.buf, (int)body.len, EM_AUDIT_SIGFILE, NULL,
+			       XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR);
+	if (!v->sig) {
+		em_error_set(v->err, "%s is not well-formed XML", EM_AUDIT_SIGFILE);
+		goto out;
+	}
+	if (v->sig->intSubset || v->sig->extSubset) {
+		em_error_set(v->err, "the signature has a DOCTYPE; DTDs and entities are refused");
+		goto out;
+	}
+	root = xmlDocGetRootElement(v->sig);
+	if (!root || !root->ns || strcmp((const char *)root->ns->href, EM_NS_ASIC) != 0 ||
+	    strcmp((const char *)root->name, "XAdESSignatures") != 0) {
+		em_error_set(v->err, "the signature's root is not asic:XAdESSignatures");
+		goto out;
+	}
+	if (walk(v, root, &ids, &signatures) < 0)
+		goto out;
+	if (signatures != 1) {
+		em_error_set(v->err, "the package has %d signatures; exactly one is accepted", signatures);
+		goto out;
+	}
+	for (xmlNodePtr n = root->children; n; n = n->next)
+		if (is_ds(n, "Signature"))
+			v->signature = n;
+	if (!v->signature) {
+		em_error_set(v->err, "the ds:Signature is not a child of the root");
+		goto out;
+	}
+	ok(v, "signature document", "one signature; no DOCTYPE, entity, XInclude, Manifest or KeyValue; "
+	   "%zu unique Ids", ids.n);
+	ret = 0;
+out:
+	smap_release(&ids);
+	em_strbuf_release(&body);
+	return ret;
+}
+
+static xmlNodePtr child(xmlNodePtr n, const char *name)
+{
+	for (n = n ? n->children : NULL; n; n = n->next)
+		if (is_ds(n, name))
+			return n;
+	return NULL;
+}
+
+static const char *alg_name(const char *alg)
+{
+	if (strstr(alg, "sha1"))
+		return "SHA-1";
+	if (strstr(alg, "md5"))
+		return "MD5";
+	return "not on the list";
+}
+
+/* Only exclusive C14N, SHA-256 and RSA/ECDSA-SHA256 anywhere in the signature. */
+static int check_algorithms(struct verify *v, xmlNodePtr n)
+{
+	static const char *const allowed[] = { EM_ALG_EXC_C14N, EM_ALG_SHA256, EM_ALG_RSA_SHA256,
+					       EM_ALG_ECDSA_SHA256, NULL };
+
+	for (; n; n = n->next) {
+		xmlChar *alg;
+
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		alg = xmlGetProp(n, BAD_CAST "Algorithm");
+		if (alg) {
+			int good = 0;
+			char safe[200];
+
+			for (int i = 0; allowed[i]; i++)
+				good |= strcmp((const char *)alg, allowed[i]) == 0;
+			clean(safe, sizeof(safe), (const char *)alg);
+			xmlFree(alg);
+			if (!good) {
+				em_error_set(v->err, "weak or unknown algorithm '%s' (%s) in ds:%s", safe,
+					     alg_name(safe), (const char *)n->name);
+				em_error_hint(v->err, "packages use exclusive C14N, SHA-256 and RSA-3072 or "
+					      "ECDSA P-256 with SHA-256");
+				return EM_ERR;
+			}
+		}
+		if (check_algorithms(v, n->children) < 0)
+			return EM_ERR;
+	}
+	return 0;
+}
+
+static int b64_digest(const xmlChar *text, unsigned char out[EM_HASH_LEN])
+{
+	unsigned char buf[64];
+	char clean_b64[64];
+	size_t n = 0;
+	int len;
+
+	for (const xmlChar *p = text; p && *p; p++) {
+		if (isspace(*p))
+			continue;
+		if (n + 1 >= sizeof(clean_b64))
+			return -1;
+		clean_b64[n++] = (char)*p;
+	}
+	clean_b64[n] = '\0';
+	if (n != 44 || clean_b64[43] != '=' || clean_b64[42] == '=')
+		return -1;
+	len = EVP_DecodeBlock(buf, (unsigned char *)clean_b64, (int)n);
+	if (len != 33)
+		return -1;
+	memcpy(out, buf, EM_HASH_LEN);
+	return 0;
+}
+
+static int check_references(struct verify *v)
+{
+	xmlNodePtr si = child(v->signature, "SignedInfo");
+	xmlNodePtr sm = child(si, "SignatureMethod");
+	xmlChar *sig_id = xmlGetProp(v->signature, BAD_CAST "Id");
+	int props = 0, ret = EM_ERR;
+	char safe[200];
+
+	if (!si || !sm) {
+		em_error_set(v->err, "the signature has no SignedInfo or SignatureMethod");
+		goto out;
+	}
+	if (check_algorithms(v, v->signature) < 0)
+		goto out;
+	{
+		xmlChar *alg = xmlGetProp(sm, BAD_CAST "Algorithm");
+		v->sigalg = alg && strcmp((char *)alg, EM_ALG_ECDSA_SHA256) == 0 ? "ECDSA-SHA256"
+										   : "RSA-SHA256";
+		xmlFree(alg);
+	}
+	for (xmlNodePtr r = si->children; r; r = r->next) {
+		xmlChar *uri, *type;
+		xmlNodePtr dv;
+
+		if (r->type != XML_ELEMENT_NODE || !is_ds(r, "Reference"))
+			continue;
+		uri = xmlGetProp(r, BAD_CAST "URI");
+		type = xmlGetProp(r, BAD_CAST "Type");
+		clean(safe, sizeof(safe), uri ? (char *)uri : "");
+		if (!uri || !*uri) {
+			em_error_set(v->err, "a Reference without a URI; each names one file");
+			goto ref_out;
+		}
+		if (uri[0] == '#') {
+			/* the XAdES SignedProperties of this signature, nothing else */
+			xmlNodePtr obj = child(v->signature, "Object");
+			xmlNodePtr qp = obj ? obj->children : NULL, sp = NULL;
+			xmlChar *target = NULL, *spid = NULL;
+			int good;
+
+			while (qp && qp->type != XML_ELEMENT_NODE)
+				qp = qp->next;
+			if (qp && qp->ns && strcmp((char *)qp->ns->href, EM_NS_XADES) == 0 &&
+			    strcmp((char *)qp->name, "QualifyingProperties") == 0) {
+				target = xmlGetProp(qp, BAD_CAST "Target");
+				for (sp = qp->children; sp && sp->type != XML_ELEMENT_NODE; sp = sp->next)
+					;
+				spid = sp ? xmlGetProp(sp, BAD_CAST "Id") : NULL;
+			}
+			good = sp && strcmp((char *)sp->name, "SignedProperties") == 0 && spid && sig_id &&
+			       target && target[0] == '#' && strcmp((char *)target + 1, (char *)sig_id) == 0 &&
+			       strcmp((char *)uri + 1, (char *)spid) == 0 && type &&
+			       strcmp((char *)type, EM_TYPE_SIGNED_PROPS) == 0 && !props;
+			xmlFree(target);
+			xmlFree(spid);
+			if (!good) {
+				em_error_set(v->err, "Reference URI '%s' is not this signature's XAdES "
+					     "SignedProperties", safe);
+				goto ref_out;
+			}
+			props = 1;
+		} else {
+			if (strchr((char *)uri, ':') || uri[0] == '/') {
+				em_error_set(v->err, "Reference URI '%s' is absolute or remote; only relative "
+					     "paths inside the package are accepted", safe);
+				goto ref_out;
+			}
+			if (strchr((char *)uri, '%')) {
+				em_error_set(v->err, "Reference URI '%s' is escaped; '%%' is refused", safe);
+				goto ref_out;
+			}
+			if (!safe_name((char *)uri)) {
+				em_error_set(v->err, "Reference URI '%s' climbs out of the package or has "
+					     "unsafe characters", safe);
+				goto ref_out;
+			}
+			if (child(r, "Transforms")) {
+				em_error_set(v->err, "Reference '%s' has transforms; a file is signed as its "
+					     "bytes", safe);
+				goto ref_out;
+			}
+			for (int i = 0; i < v->nrefs; i++) {
+				if (strcmp(v->refs[i].uri, (char *)uri) == 0) {
+					em_error_set(v->err, "'%s' is referenced twice", safe);
+					goto ref_out;
+				}
+			}
+			if (v->nrefs == (int)(sizeof(v->refs) / sizeof(v->refs[0]))) {
+				em_error_set(v->err, "too many References");
+				goto ref_out;
+			}
+			dv = child(r, "DigestValue");
+			{
+				xmlChar *d = dv ? xmlNodeGetContent(dv) : NULL;
+				int bad = !d || b64_digest(d, v->refs[v->nrefs].digest) < 0;
+
+				xmlFree(d);
+				if (bad) {
+					em_error_set(v->err, "Reference '%s' has no SHA-256 DigestValue", safe);
+					goto ref_out;
+				}
+			}
+			v->refs[v->nrefs].uri = strdup((char *)uri);
+			if (!v->refs[v->nrefs++].uri)
+				abort();
+		}
+		xmlFree(uri);
+		xmlFree(type);
+		continue;
+ref_out:
+		xmlFree(uri);
+		xmlFree(type);
+		goto out;
+	}
+	if (!props) {
+		em_error_set(v->err, "no Reference covers the XAdES SignedProperties");
+		goto out;
+	}
+	ok(v, "references", "%d files by relative path and the XAdES SignedProperties; "
+	   "exclusive C14N, SHA-256, %s", v->nrefs, v->sigalg);
+	ret = 0;
+out:
+	xmlFree(sig_id);
+	return ret;
+}
+
+static int check_file_set(struct verify *v)
+{
+	char safe[200];
+
+	for (int i = 0; i < v->nrefs; i++) {
+		int found = 0;
+
+		for (int j = 0; j < v->nnames; j++)
+			found |= strcmp(v->names[j], v->refs[i].uri) == 0;
+		if (!found) {
+			clean(safe, sizeof(safe), v->refs[i].uri);
+			return em_error_set(v->err, "'%s' is signed but not in the ZIP", safe);
+		}
+	}
+	for (int j = 0; j < v->nnames; j++) {
+		int found = strcmp(v->names[j], "mimetype") == 0 ||
+			    strcmp(v->names[j], EM_AUDIT_SIGFILE) == 0;
+
+		for (int i = 0; i < v->nrefs; i++)
+			found |= strcmp(v->names[j], v->refs[i].uri) == 0;
+		if (!found) {
+			clean(safe, sizeof(safe), v->names[j]);
+			return em_error_set(v->err, "'%s' is in the ZIP but not signed", safe);
+		}
+	}
+	for (int i = 0; i < EM_AUDIT_NFILES; i++) {
+		int found = 0;
+
+		for (int j = 0; j < v->nrefs; j++)
+			found |= strcmp(em_audit_files[i], v->refs[j].uri) == 0;
+		if (!found)
+			return em_error_set(v->err, "the package has no signed '%s'", em_audit_files[i]);
+	}
+	if (v->nrefs != EM_AUDIT_NFILES)
+		return em_error_set(v->err, "the package signs %d files; an audit package has %d",
+				    v->nrefs, EM_AUDIT_NFILES);
+	ok(v, "file set", "the ZIP holds exactly the %d signed files, mimetype and the signature",
+	   v->nrefs);
+	return 0;
+}
+
+/* ---- xmlsec ---------------------------------------------------------------- */
+
+static struct verify *io_verify;   /* xmlsec's IO callbacks have no context */
+static char xmlsec_last[256];      /* the last error xmlsec reported */
+
+static void xmlsec_error(const char *file, int line, const char *func, const char *obj,
+			 const char *subj, int reason, const char *msg)
+{
+	(void)file, (void)line, (void)func, (void)obj;
+	if (reason == XMLSEC_ERRORS_R_CERT_VERIFY_FAILED || !*xmlsec_last)
+		snprintf(xmlsec_last, sizeof(xmlsec_last), "%s%s%s", subj ? subj : "",
+			 subj ? ": " : "", msg ? msg : "");
+}
+
+static int io_match(const char *uri)
+{
+	if (!io_verify)
+		return 0;
+	for (int i = 0; i < io_verify->nrefs; i++)
+		if (strcmp(io_verify->refs[i].uri, uri) == 0)
+			return 1;
+	return 0;
+}
+
+static void *io_open(const char *uri)
+{
+	zip_int64_t idx;
+
+	if (!io_match(uri) || (idx = zip_name_locate(io_verify->z, uri, ZIP_FL_ENC_RAW)) < 0)
+		return NULL;
+	return zip_fopen_index(io_verify->z, (zip_uint64_t)idx, 0);
+}
+
+static int io_read(void *ctx, char *buf, int len)
+{
+	return (int)zip_fread(ctx, buf, (zip_uint64_t)len);
+}
+
+static int io_close(void *ctx)
+{
+	return zip_fclose(ctx) == 0 ? 0 : -1;
+}
+
+/* libxml2 loads nothing from outside: no DTD, no schema include, no entity. */
+static xmlParserInputPtr no_loader(const char *url, const char *id, xmlParserCtxtPtr ctxt)
+{
+	(void)url, (void)id, (void)ctxt;
+	return NULL;
+}
+
+static int add_ids(xmlSecPtrListPtr list, const xmlSecTransformId *ids)
+{
+	for (; *ids; ids++)
+		if (xmlSecPtrListAdd(list, (void *)*ids) < 0)
+			return -1;
+	return 0;
+}
+
+/* A name as RFC 2253 text with UTF-8 kept, for people to read. */
+static void name_text(X509_NAME *name, char *buf, size_t size)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	int n = 0;
+
+	buf[0] = '\0';
+	if (b && X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0)
+		n = BIO_read(b, buf, (int)size - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	BIO_free(b);
+}
+
+static void cert_names(struct verify *v, X509 *c)
+{
+	unsigned char *der = NULL, md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	int len;
+	EVP_PKEY *k = X509_get0_pubkey(c);
+
+	name_text(X509_get_subject_name(c), v->signer, sizeof(v->signer));
+	name_text(X509_get_issuer_name(c), v->issuer, sizeof(v->issuer));
+	v->key_bits = k ? EVP_PKEY_bits(k) : 0;
+	len = i2d_X509(c, &der);
+	if (len > 0 && EVP_Digest(der, (size_t)len, md, &mdlen, EVP_sha256(), NULL) == 1)
+		em_canon_hex(md, v->fingerprint);
+	OPENSSL_free(der);
+}
+
+static int check_signature(struct verify *v, const char *ca_path)
+{
+	const xmlSecTransformId sig_ids[] = { xmlSecTransformExclC14NId, xmlSecTransformRsaSha256Id,
+					      xmlSecTransformEcdsaSha256Id, NULL };
+	const xmlSecTransformId ref_ids[] = { xmlSecTransformExclC14NId, xmlSecTransformSha256Id, NULL };
+	xmlSecKeysMngrPtr mngr = NULL;
+	xmlSecDSigCtxPtr ctx = NULL;
+	X509 *cert = NULL;
+	int ret = EM_ERR;
+	char safe[200];
+
+	xmlsec_last[0] = '\0';
+	mngr = xmlSecKeysMngrCreate();
+	if (!mngr || xmlSecCryptoAppDefaultKeysMngrInit(mngr) < 0) {
+		em_error_set(v->err, "could not start xmlsec");
+		goto out;
+	}
+	if (xmlSecCryptoAppKeysMngrCertLoad(mngr, ca_path, xmlSecKeyDataFormatPem,
+					    xmlSecKeyDataTypeTrusted) < 0) {
+		em_error_set(v->err, "could not load the CA certificate '%s'", ca_path);
+		em_error_hint(v->err, "--ca names a PEM file with the CA certificate you trust");
+		goto out;
+	}
+	ctx = xmlSecDSigCtxCreate(mngr);
+	if (!ctx)
+		goto out;
+	ctx->enabledReferenceUris = xmlSecTransformUriTypeSameDocument | xmlSecTransformUriTypeRemote;
+	ctx->enabledReferenceTransforms = xmlSecPtrListCreate(xmlSecTransformIdListId);
+	if (!ctx->enabledReferenceTransforms ||
+	    add_ids(ctx->enabledReferenceTransforms, ref_ids) < 0 ||
+	    add_ids(&ctx->transformCtx.enabledTransforms, sig_ids) < 0 ||
+	    xmlSecPtrListAdd(&ctx->keyInfoReadCtx.enabledKeyData, (void *)xmlSecKeyDataX509Id) < 0) {
+		em_error_set(v->err, "could not set xmlsec's allow-lists");
+		goto out;
+	}
+	io_verify = v;
+	if (xmlSecDSigCtxVerify(ctx, v->signature) < 0 || !ctx->signKey) {
+		io_verify = NULL;
+		clean(safe, sizeof(safe), xmlsec_last);
+		em_error_set(v->err, "the signature could not be verified: no key from a certificate "
+			     "that chains to the CA");
+		em_error_detail(v->err, "xmlsec: %s", *safe ? safe : "no trusted key found");
+		em_error_hint(v->err, "the signer's certificate must be issued by '%s'; a self-signed "
+			      "or look-alike certificate is refused", ca_path);
+		goto out;
+	}
+	io_verify = NULL;
+	if (ctx->status != xmlSecDSigStatusSucceeded) {
+		xmlSecSize n = xmlSecPtrListGetSize(&ctx->signedInfoReferences);
+
+		for (xmlSecSize i = 0; i < n; i++) {
+			xmlSecDSigReferenceCtxPtr r = xmlSecPtrListGetItem(&ctx->signedInfoReferences, i);
+
+			if (r && r->status != xmlSecDSigStatusSucceeded) {
+				clean(safe, sizeof(safe), r->uri ? (char *)r->uri : "");
+				em_error_set(v->err, "'%s' was changed after signing: its digest does not "
+					     "match the signed one", safe);
+				goto out;
+			}
+		}
+		em_error_set(v->err, "the signature value is invalid: SignedInfo was changed after "
+			     "signing or signed with another key");
+		goto out;
+	}
+	{
+		xmlSecKeyDataPtr x = xmlSecKeyGetData(ctx->signKey, xmlSecOpenSSLKeyDataX509Id);
+
+		cert = x ? xmlSecOpenSSLKeyDataX509GetKeyCert(x) : NULL;
+	}
+	if (!cert) {
+		em_error_set(v->err, "the signing key did not come from an X.509 certificate");
+		goto out;
+	}
+	cert_names(v, cert);
+	{
+		EVP_PKEY *k = X509_get0_pubkey(cert);
+		int id = k ? EVP_PKEY_base_id(k) : 0;
+
+		if (id == EVP_PKEY_RSA && v->key_bits < 3072) {
+			em_error_set(v->err, "the signer's RSA key has %d bits; at least 3072 are required",
+				     v->key_bits);
+			goto out;
+		}
+		if (id == EVP_PKEY_EC && v->key_bits != 256) {
+			em_error_set(v->err, "the signer's EC key has %d bits; P-256 is required",
+				     v->key_bits);
+			goto out;
+		}
+		if (id != EVP_PKEY_RSA && id != EVP_PKEY_EC) {
+			em_error_set(v->err, "the signer's key is neither RSA nor ECDSA");
+			goto out;
+		}
+	}
+	/* XAdES: the signed properties name this certificate */
+	{
+		xmlNodePtr n = v->signature;
+		xmlNodePtr cd = NULL;
+		unsigned char want[EM_HASH_LEN], *der = NULL, md[EVP_MAX_MD_SIZE];
+		unsigned int mdlen = 0;
+		int len = i2d_X509(cert, &der), good = 0;
+
+		for (xmlNodePtr o = n->children; o && !cd; o = o->next) {
+			if (!is_ds(o, "Object"))
+				continue;
+			for (xmlNodePtr s = o->children; s; s = s->next) {
+				/* QualifyingProperties/SignedProperties/SignedSignatureProperties/
+				   SigningCertificate/Cert/CertDigest/DigestValue */
+				xmlNodePtr p = s;
+				const char *path[] = { "SignedProperties", "SignedSignatureProperties",
+						       "SigningCertificate", "Cert", "CertDigest", NULL };
+				for (int k = 0; p && path[k]; k++) {
+					xmlNodePtr c;
+					for (c = p->children; c; c = c->next)
+						if (c->type == XML_ELEMENT_NODE &&
+						    strcmp((char *)c->name, path[k]) == 0)
+							break;
+					p = c;
+				}
+				if (p)
+					cd = child(p, "DigestValue");
+			}
+		}
+		if (cd && len > 0 && EVP_Digest(der, (size_t)len, md, &mdlen, EVP_sha256(), NULL) == 1) {
+			xmlChar *d = xmlNodeGetContent(cd);
+
+			good = d && b64_digest(d, want) == 0 && memcmp(want, md, EM_HASH_LEN) == 0;
+			xmlFree(d);
+		}
+		OPENSSL_free(der);
+		if (!good) {
+			em_error_set(v->err, "the XAdES SigningCertificate is not the certificate that signed");
+			goto out;
+		}
+	}
+	ok(v, "signature", "valid; signed by %s, issued by %s, chained to the CA; %s, %d bits",
+	   v->signer, v->issuer, v->sigalg, v->key_bits);
+	ret = 0;
+out:
+	io_verify = NULL;
+	if (ctx)
+		xmlSecDSigCtxDestroy(ctx);
+	if (mngr)
+		xmlSecKeysMngrDestroy(mngr);
+	return ret;
+}
+
+static int check_signer(struct verify *v, const char *pin)
+{
+	char want[65];
+	size_t n = 0;
+
+	if (!pin) {
+		ok(v, "signer", "SHA-256 fingerprint %s (not pinned: give --signer to pin it)",
+		   v->fingerprint);
+		return 0;
+	}
+	for (const char *p = pin; *p && n < 64; p++)
+		if (*p != ':')
+			want[n++] = (char)tolower((unsigned char)*p);
+	want[n] = '\0';
+	if (strcmp(want, v->fingerprint) != 0) {
+		em_error_set(v->err, "the package was signed by %s, not by the pinned signer", v->signer);
+		em_error_detail(v->err, "signer's SHA-256 fingerprint %s; --signer %s", v->fingerprint, want);
+		return EM_ERR;
+	}
+	ok(v, "signer", "SHA-256 fingerprint %s is the pinned one", v->fingerprint);
+	return 0;
+}
+
+/* ---- streaming the content ------------------------------------------------ */
+
+struct stream {
+	zip_file_t *f;
+	EVP_MD_CTX *md;
+	int failed;
+};
+
+static int stream_read(void *ctx, char *buf, int len)
+{
+	struct stream *s = ctx;
+	zip_int64_t n = zip_fread(s->f, buf, (zip_uint64_t)len);
+
+	if (n < 0 || (n > 0 && EVP_DigestUpdate(s->md, buf, (size_t)n) != 1)) {
+		s->failed = 1;
+		return -1;
+	}
+	return (int)n;
+}
+
+static int stream_close(void *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
+static const unsigned char *signed_digest(struct verify *v, const char *name)
+{
+	for (int i = 0; i < v->nrefs; i++)
+		if (strcmp(v->refs[i].uri, name) == 0)
+			return v->refs[i].digest;
+	return NULL;
+}
+
+struct reader;
+typedef int (*leaf_fn)(struct verify *v, struct reader *r);
+
+/* What the handlers see: the element that just ended and its ancestors. */
+struct reader {
+	const char *file;
+	char path[8][32];      /* local names from the root */
+	int depth;
+	struct em_strbuf text; /* text of the element that ended */
+	int starting;          /* 1 at an element's start, 0 at its end */
+};
+
+static int named(struct reader *r, int up, const char *name)
+{
+	int i = r->depth - 1 - up;
+
+	return i >= 0 && strcmp(r->path[i], name) == 0;
+}
+
+static void schema_error(void *ctx, xmlErrorPtr e)
+{
+	struct em_strbuf *why = ctx;
+
+	if (why->len == 0 && e && e->message) {
+		em_strbuf_addf(why, "line %d: %s", e->line, e->message);
+		while (why->len && (why->buf[why->len - 1] == '\n'))
+			why->buf[--why->len] = '\0';
+	}
+}
+
+static xmlSchemaPtr load_schema(struct verify *v, const char *name)
+{
+	struct em_strbuf body = EM_STRBUF_INIT;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	const unsigned char *want = signed_digest(v, name);
+	xmlDocPtr doc = NULL;
+	xmlSchemaParserCtxtPtr pc = NULL;
+	xmlSchemaPtr schema = NULL;
+
+	if (read_entry(v, name, MAX_SCHEMA, &body) < 0)
+		goto out;
+	if (!want || EVP_Digest(body.buf, body.len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    memcmp(md, want, EM_HASH_LEN) != 0) {
+		em_error_set(v->err, "'%s' is not the file that was signed", name);
+		goto out;
+	}
+	doc = xmlReadMemory(body.buf, (int)body.len, name, NULL,
+			    XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR);
+	if (!doc || doc->intSubset || doc->extSubset) {
+		em_error_set(v->err, "'%s' is not a plain XML schema (no DOCTYPE allowed)", name);
+		goto out;
+	}
+	pc = xmlSchemaNewDocParserCtxt(doc);
+	if (pc)
+		xmlSchemaSetParserStructuredErrors(pc, NULL, NULL);
+	if (!pc || !(schema = xmlSchemaParse(pc)))
+		em_error_set(v->err, "'%s' is not a valid XML schema", name);
+out:
+	xmlSchemaFreeParserCtxt(pc);
+	xmlFreeDoc(doc);
+	em_strbuf_release(&body);
+	return schema;
+}
+
+/*
+ * Streams one file of the package: validates it against its schema, calls
+ * leaf at every element end (and start), digests every byte, and compares
+ * the digest with the signed one at the end.
+ */
+static int stream_file(struct verify *v, const char *name, const char *xsd, leaf_fn leaf)
+{
+	struct stream s = { NULL, NULL, 0 };
+	struct reader r;
+	struct em_strbuf why = EM_STRBUF_INIT;
+	xmlSchemaPtr schema = NULL;
+	xmlTextReaderPtr tr = NULL;
+	zip_int64_t idx;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	const unsigned char *want = signed_digest(v, name);
+	int rc, ret = EM_ERR;
+
+	memset(&r, 0, sizeof(r));
+	r.file = name;
+	em_strbuf_init(&r.text);
+	if (!(schema = load_schema(v, xsd)))
+		goto out;
+	idx = zip_name_locate(v->z, name, ZIP_FL_ENC_RAW);
+	s.md = EVP_MD_CTX_new();
+	if (idx < 0 || !s.md || EVP_DigestInit_ex(s.md, EVP_sha256(), NULL) != 1 ||
+	    !(s.f = zip_fopen_index(v->z, (zip_uint64_t)idx, 0))) {
+		em_error_set(v->err, "could not open '%s' in the package", name);
+		goto out;
+	}
+	tr = xmlReaderForIO(stream_read, stream_close, &s, name, NULL,
+			    XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR);
+	if (!tr || xmlTextReaderSchemaValidateCtxt(tr, NULL, 0) < 0) {
+		em_error_set(v->err, "could not read '%s'", name);
+		goto out;
+	}
+	xmlTextReaderSetStructuredErrorHandler(tr, NULL, NULL);
+	{
+		xmlSchemaValidCtxtPtr vc = xmlSchemaNewValidCtxt(schema);
+
+		if (!vc) {
+			em_error_set(v->err, "could not validate '%s'", name);
+			goto out;
+		}
+		xmlSchemaSetValidStructuredErrors(vc, schema_error, &why);
+		if (xmlTextReaderSchemaValidateCtxt(tr, vc, 0) < 0) {
+			xmlSchemaFreeValidCtxt(vc);
+			em_error_set(v->err, "could not validate '%s'", name);
+			goto out;
+		}
+		while ((rc = xmlTextReaderRead(tr)) == 1) {
+			int type = xmlTextReaderNodeType(tr);
+			const char *local = (const char *)xmlTextReaderConstLocalName(tr);
+			const char *ns = (const char *)xmlTextReaderConstNamespaceUri(tr);
+
+			if (type == XML_READER_TYPE_DOCUMENT_TYPE) {
+				em_error_set(v->err, "%s has a DOCTYPE; DTDs and entities are refused", name);
+				break;
+			}
+			if (type == XML_READER_TYPE_ENTITY_REFERENCE || type == XML_READER_TYPE_ENTITY) {
+				em_error_set(v->err, "%s uses an entity; refused", name);
+				break;
+			}
+			if (type == XML_READER_TYPE_ELEMENT) {
+				if (ns && strstr(ns, "XInclude")) {
+					em_error_set(v->err, "%s has an XInclude element; refused", name);
+					break;
+				}
+				if (r.depth == 8) {
+					em_error_set(v->err, "%s nests too deep", name);
+					break;
+				}
+				snprintf(r.path[r.depth++], sizeof(r.path[0]), "%s", local ? local : "");
+				em_strbuf_reset(&r.text);
+				r.starting = 1;
+				if (leaf(v, &r) < 0)
+					break;
+				if (xmlTextReaderIsEmptyElement(tr)) {
+					r.starting = 0;
+					if (leaf(v, &r) < 0)
+						break;
+					r.depth--;
+				}
+			} else if (type == XML_READER_TYPE_TEXT || type == XML_READER_TYPE_CDATA) {
+				const char *t = (const char *)xmlTextReaderConstValue(tr);
+				if (t)
+					em_strbuf_adds(&r.text, t);
+			} else if (type == XML_READER_TYPE_END_ELEMENT) {
+				r.starting = 0;
+				if (leaf(v, &r) < 0)
+					break;
+				r.depth--;
+				em_strbuf_reset(&r.text);
+			}
+		}
+		if (v->err->message) {
+			xmlFreeTextReader(tr);
+			tr = NULL;
+			xmlSchemaFreeValidCtxt(vc);
+			goto out;
+		}
+		if (rc != 0 || !xmlTextReaderIsValid(tr)) {
+			char safe[200];
+
+			clean(safe, sizeof(safe), why.len ? why.buf : "not well-formed XML");
+			em_error_set(v->err, "%s does not validate against %s", name, xsd);
+			em_error_detail(v->err, "%s", safe);
+			xmlFreeTextReader(tr);
+			tr = NULL;
+			xmlSchemaFreeValidCtxt(vc);
+			goto out;
+		}
+		xmlFreeTextReader(tr);
+		tr = NULL;
+		xmlSchemaFreeValidCtxt(vc);
+	}
+	if (s.failed || EVP_DigestFinal_ex(s.md, md, &mdlen) != 1) {
+		em_error_set(v->err, "could not read '%s' in the package", name);
+		goto out;
+	}
+	if (!want || memcmp(md, want, EM_HASH_LEN) != 0) {
+		em_error_set(v->err, "'%s' is not the file that was signed", name);
+		goto out;
+	}
+	ret = 0;
+out:
+	xmlFreeTextReader(tr);
+	if (s.f)
+		zip_fclose(s.f);
+	EVP_MD_CTX_free(s.md);
+	xmlSchemaFree(schema);
+	em_strbuf_release(&r.text);
+	em_strbuf_release(&why);
+	return ret;
+}
+
+/* ---- ledger.xml ---------------------------------------------------------------- */
+
+#define NF 24
+
+struct fund_sum {
+	char fund[256];
+	int64_t debit, credit;
+};
+
+struct vstate {
+	/* the voucher being read */
+	char f[16][256];          /* header fields by index below */
+	struct em_strbuf canon;   /* canonical text not yet digested */
+	EVP_MD_CTX *md;           /* SHA-256(ChainPrev || canonical text), fed as it is read */
+	int header_done;
+	int md_failed;
+	int64_t debit, credit;
+	struct fund_sum funds[NF];
+	int nfunds;
+	/* the line being read */
+	char l[11][256];
+	/* file-level */
+	int64_t declared_entries, declared_debit, declared_credit;
+	int64_t prev_seq;
+	char prev_hash[65];
+};
+
+enum { H_SEQ, H_NUMBER, H_TYPE, H_DATE, H_REVERSES, H_MEMO, H_PREP, H_REV, H_POST, H_AT, H_PREV,
+       H_HASH, H_N };
+static const char *const hnames[] = { "ChainSeq", "Number", "Type", "Date", "Reverses", "Memo",
+				      "PreparedBy", "ReviewedBy", "PostedBy", "PostedAt", "ChainPrev",
+				      "ChainHash" };
+enum { L_NO, L_ACCOUNT, L_SIDE, L_AMOUNT, L_FUND, L_PROJECT, L_VILLAGE, L_HOUSEHOLD, L_BANK,
+       L_CATEGORY, L_MEMO, L_N };
+static const char *const lnames[] = { "LineNo", "Account", "Side", "Amount", "Fund", "Project",
+				      "Village", "Household", "BankAccount", "Category", "Memo" };
+static const char *const lcode[] = { NULL, "A", NULL, NULL, "F", "P", "V", "H", "B", "C", NULL };
+static const char *const lwhat[] = { NULL, "account", NULL, NULL, "fund", "project", "village",
+				     "household", "dedicated account", "use category", NULL };
+
+static struct vstate *vs;
+
+static int money(struct verify *v, const char *file, const char *what, const char *text,
+		 int64_t *fen)
+{
+	struct em_error e = EM_ERROR_INIT;
+	int ret = em_money_parse(text, fen, &e);
+
+	em_error_release(&e);
+	if (ret < 0)
+		return em_error_set(v->err, "%s: %s '%.40s' is not an amount", file, what, text);
+	return 0;
+}
+
+static int parse_time(const char *s, int64_t *us)
+{
+	struct tm tm;
+	long micros;
+	char z;
+
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d.%6ld%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &micros, &z) != 8 || z != 'Z' ||
+	    strlen(s) != 27)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	*us = (int64_t)timegm(&tm) * 1000000 + micros;
+	return 0;
+}
+
+static int code_known(struct verify *v, const char *kind, const char *code)
+{
+	struct em_strbuf k = EM_STRBUF_INIT;
+	int found;
+
+	em_strbuf_addf(&k, "%s:%s", kind, code);
+	found = smap_find(&v->codes, k.buf, 0) != NULL;
+	em_strbuf_release(&k);
+	return found;
+}
+
+static int add_code(struct verify *v, const char *kind, const char *code)
+{
+	struct em_strbuf k = EM_STRBUF_INIT;
+	struct smap_entry *e;
+	char safe[200];
+
+	em_strbuf_addf(&k, "%s:%s", kind, code);
+	e = smap_find(&v->codes, k.buf, 1);
+	em_strbuf_release(&k);
+	if (e->a++) {
+		clean(safe, sizeof(safe), code);
+		return em_error_set(v->err, "ledger.xml: master file code '%s' appears twice", safe);
+	}
+	return 0;
+}
+
+static void hexbytes(const char *hex, unsigned char out[EM_HASH_LEN])
+{
+	for (int i = 0; i < EM_HASH_LEN; i++) {
+		unsigned int b = 0;
+
+		sscanf(hex + 2 * i, "%2x", &b);
+		out[i] = (unsigned char)b;
+	}
+}
+
+static void voucher_header(struct verify *v)
+{
+	struct em_canon_voucher h;
+	unsigned char prev[EM_HASH_LEN];
+	int64_t us = 0;
+
+	parse_time(vs->f[H_AT], &us);
+	h.book = v->book;
+	h.seq = strtoll(vs->f[H_SEQ], NULL, 10);
+	h.number = vs->f[H_NUMBER];
+	h.vtype = vs->f[H_TYPE];
+	h.date = vs->f[H_DATE];
+	h.reverses = vs->f[H_REVERSES];
+	h.memo = vs->f[H_MEMO];
+	h.prepared_by = vs->f[H_PREP];
+	h.reviewed_by = vs->f[H_REV];
+	h.posted_by = vs->f[H_POST];
+	h.posted_at_us = us;
+	em_canon_header(&vs->canon, &h);
+	hexbytes(vs->f[H_PREV], prev);
+	/* the chain step streamed: a voucher of 100,000 lines needs no 10 MB buffer */
+	if (EVP_DigestInit_ex(vs->md, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(vs->md, prev, sizeof(prev)) != 1 ||
+	    EVP_DigestUpdate(vs->md, vs->canon.buf, vs->canon.len) != 1)
+		vs->md_failed = 1;
+	em_strbuf_reset(&vs->canon);
+	vs->header_done = 1;
+}
+
+static int end_line(struct verify *v)
+{
+	char num[200], safe[200];
+	int64_t fen;
+	struct em_canon_line cl;
+	struct em_strbuf k = EM_STRBUF_INIT;
+	struct smap_entry *e;
+	int i;
+
+	clean(num, sizeof(num), vs->f[H_NUMBER]);
+	for (i = 0; i < L_N; i++) {
+		if (lcode[i] && vs->l[i][0] && !code_known(v, lcode[i], vs->l[i])) {
+			clean(safe, sizeof(safe), vs->l[i]);
+			em_error_set(v->err, "ledger.xml: voucher %s line %s names an unknown %s '%s'",
+				     num, vs->l[L_NO], lwhat[i], safe);
+			em_error_detail(v->err, "it is not in the master files of ledger.xml");
+			return EM_ERR;
+		}
+	}
+	if (money(v, "ledger.xml", "amount", vs->l[L_AMOUNT], &fen) < 0)
+		return EM_ERR;
+	if (vs->l[L_SIDE][0] == 'D')
+		vs->debit += fen;
+	else
+		vs->credit += fen;
+	for (i = 0; i < vs->nfunds && strcmp(vs->funds[i].fund, vs->l[L_FUND]) != 0; i++)
+		;
+	if (i == vs->nfunds) {
+		if (i == NF)
+			return em_error_set(v->err, "ledger.xml: voucher %s has more than %d funds", num, NF);
+		snprintf(vs->funds[i].fund, sizeof(vs->funds[i].fund), "%s", vs->l[L_FUND]);
+		vs->funds[i].debit = vs->funds[i].credit = 0;
+		vs->nfunds++;
+	}
+	if (vs->l[L_SIDE][0] == 'D')
+		vs->funds[i].debit += fen;
+	else
+		vs->funds[i].credit += fen;
+	em_strbuf_addf(&k, "%s\t%s", vs->l[L_ACCOUNT], vs->l[L_FUND]);
+	e = smap_find(&v->moves, k.buf, 1);
+	if (vs->l[L_SIDE][0] == 'D')
+		e->a += fen;
+	else
+		e->b += fen;
+	e = smap_find(&v->funds, vs->l[L_FUND], 1);
+	e->c++;
+	if (vs->l[L_SIDE][0] == 'D')
+		e->a += fen;
+	else
+		e->b += fen;
+	em_strbuf_release(&k);
+	cl.line_no = atoi(vs->l[L_NO]);
+	cl.account = vs->l[L_ACCOUNT];
+	cl.side = vs->l[L_SIDE];
+	cl.amount_fen = fen;
+	cl.fund = vs->l[L_FUND];
+	cl.project = vs->l[L_PROJECT];
+	cl.village = vs->l[L_VILLAGE];
+	cl.household = vs->l[L_HOUSEHOLD];
+	cl.bank_account = vs->l[L_BANK];
+	cl.category = vs->l[L_CATEGORY];
+	cl.memo = vs->l[L_MEMO];
+	em_canon_line(&vs->canon, &cl);
+	if (EVP_DigestUpdate(vs->md, vs->canon.buf, vs->canon.len) != 1)
+		vs->md_failed = 1;
+	em_strbuf_reset(&vs->canon);
+	v->lines++;
+	if (vs->l[L_SIDE][0] == 'D')
+		v->debit_fen += fen;
+	else
+		v->credit_fen += fen;
+	memset(vs->l, 0, sizeof(vs->l));
+	return 0;
+}
+
+static int end_voucher(struct verify *v)
+{
+	char num[200], a[EM_MONEY_BUFSZ], b[EM_MONEY_BUFSZ], hex[65];
+	unsigned char next[EM_HASH_LEN];
+	int64_t seq = strtoll(vs->f[H_SEQ], NULL, 10), us;
+	struct em_strbuf k = EM_STRBUF_INIT;
+
+	clean(num, sizeof(num), vs->f[H_NUMBER]);
+	if (vs->debit != vs->credit) {
+		em_error_set(v->err, "ledger.xml: voucher %s does not balance (D1)", num);
+		em_error_detail(v->err, "debit %s, credit %s", em_money_format(vs->debit, a, sizeof(a)),
+				em_money_format(vs->credit, b, sizeof(b)));
+		return EM_ERR;
+	}
+	for (int i = 0; i < vs->nfunds; i++) {
+		if (vs->funds[i].debit != vs->funds[i].credit) {
+			char safe[200];
+
+			clean(safe, sizeof(safe), vs->funds[i].fund);
+			em_error_set(v->err, "ledger.xml: voucher %s does not balance in fund %s (D2)", num,
+				     safe);
+			em_error_detail(v->err, "debit %s, credit %s",
+					em_money_format(vs->funds[i].debit, a, sizeof(a)),
+					em_money_format(vs->funds[i].credit, b, sizeof(b)));
+			return EM_ERR;
+		}
+	}
+	if (parse_time(vs->f[H_AT], &us) < 0)
+		return em_error_set(v->err, "ledger.xml: voucher %s: PostedAt is not "
+				    "YYYY-MM-DDTHH:MM:SS.ffffffZ", num);
+	if (seq <= vs->prev_seq)
+		return em_error_set(v->err, "ledger.xml: voucher %s is out of chain order (D8)", num);
+	if ((seq == 1 && strspn(vs->f[H_PREV], "0") != 64) ||
+	    (vs->prev_seq > 0 && seq == vs->prev_seq + 1 && strcmp(vs->f[H_PREV], vs->prev_hash) != 0)) {
+		em_error_set(v->err, "hash chain broken at voucher %s (D8)", num);
+		em_error_detail(v->err, "its ChainPrev is not the hash of the voucher before it");
+		return EM_ERR;
+	}
+	{
+		unsigned int mdlen = 0;
+
+		if (!vs->header_done || vs->md_failed ||
+		    EVP_DigestFinal_ex(vs->md, next, &mdlen) != 1 || mdlen != EM_HASH_LEN)
+			return em_error_set(v->err, "could not compute SHA-256");
+	}
+	em_canon_hex(next, hex);
+	if (strcmp(hex, vs->f[H_HASH]) != 0) {
+		em_error_set(v->err, "hash chain broken at voucher %s (D8)", num);
+		em_error_detail(v->err, "chain position %lld: ChainHash %s, recomputed %s",
+				(long long)seq, vs->f[H_HASH], hex);
+		em_error_hint(v->err, "the voucher's content differs from what was posted");
+		return EM_ERR;
+	}
+	vs->prev_seq = seq;
+	snprintf(vs->prev_hash, sizeof(vs->prev_hash), "%s", hex);
+	if (seq > v->max_seq) {
+		v->max_seq = seq;
+		snprintf(v->max_hash, sizeof(v->max_hash), "%s", hex);
+	}
+	/* checkpoints are each month's last link: keep one per month, not every link */
+	em_strbuf_add(&k, vs->f[H_DATE], strlen(vs->f[H_DATE]) >= 7 ? 7 : strlen(vs->f[H_DATE]));
+	{
+		struct smap_entry *m = smap_find(&v->months, k.buf, 1);
+
+		if (seq > m->a) {
+			m->a = seq;
+			free(m->hash);
+			m->hash = strdup(hex);
+			if (!m->hash)
+				abort();
+		}
+	}
+	em_strbuf_release(&k);
+	v->vouchers++;
+	return 0;
+}
+
+static int ledger_leaf(struct verify *v, struct reader *r)
+{
+	const char *name = r->path[r->depth - 1];
+	const char *t = r->text.buf;
+	char a[EM_MONEY_BUFSZ], b[EM_MONEY_BUFSZ], c[EM_MONEY_BUFSZ], d[EM_MONEY_BUFSZ];
+
+	if (r->starting) {
+		if (strcmp(name, "Transaction") == 0) {
+			memset(vs->f, 0, sizeof(vs->f));
+			memset(vs->l, 0, sizeof(vs->l));
+			em_strbuf_reset(&vs->canon);
+			vs->header_done = 0;
+			vs->md_failed = 0;
+			vs->debit = vs->credit = 0;
+			vs->nfunds = 0;
+		} else if (strcmp(name, "Line") == 0 && !vs->header_done) {
+			voucher_header(v);
+		}
+		return 0;
+	}
+	if (named(r, 1, "Header") && strcmp(name, "Book") == 0)
+		snprintf(v->book, sizeof(v->book), "%s", t);
+	else if (named(r, 1, "SelectionCriteria") && strcmp(name, "PeriodStart") == 0)
+		snprintf(v->from, sizeof(v->from), "%s", t);
+	else if (named(r, 1, "SelectionCriteria") && strcmp(name, "PeriodEnd") == 0)
+		snprintf(v->to, sizeof(v->to), "%s", t);
+	else if (named(r, 3, "MasterFiles") && (strcmp(name, "Code") == 0 || strcmp(name, "AccountNo") == 0)) {
+		const char *kind = named(r, 1, "Account") ? "A" : named(r, 1, "Fund") ? "F"
+				   : named(r, 1, "Project") ? "P" : named(r, 1, "Village") ? "V"
+				   : named(r, 1, "Household") ? "H" : named(r, 1, "DedicatedAccount") ? "B"
+				   : named(r, 1, "UseCategory") ? "C" : "?";
+		return add_code(v, kind, t);
+	} else if (named(r, 1, "GeneralLedgerEntries")) {
+		if (strcmp(name, "NumberOfEntries") == 0)
+			vs->declared_entries = strtoll(t, NULL, 10);
+		else if (strcmp(name, "TotalDebit") == 0)
+			return money(v, "ledger.xml", "TotalDebit", t, &vs->declared_debit);
+		else if (strcmp(name, "TotalCredit") == 0)
+			return money(v, "ledger.xml", "TotalCredit", t, &vs->declared_credit);
+		else if (strcmp(name, "Transaction") == 0)
+			return end_voucher(v);
+	} else if (named(r, 1, "Transaction")) {
+		for (int i = 0; i < H_N; i++)
+			if (strcmp(name, hnames[i]) == 0)
+				snprintf(vs->f[i], sizeof(vs->f[i]), "%s", t);
+		if (strcmp(name, "Line") == 0)
+			return end_line(v);
+	} else if (named(r, 1, "Line")) {
+		for (int i = 0; i < L_N; i++)
+			if (strcmp(name, lnames[i]) == 0)
+				snprintf(vs->l[i], sizeof(vs->l[i]), "%s", t);
+	} else if (r->depth == 1) {
+		/* the end of the document: the declared totals */
+		if (vs->declared_entries != v->vouchers)
+			return em_error_set(v->err, "ledger.xml: NumberOfEntries says %lld, the file has "
+					    "%lld vouchers", (long long)vs->declared_entries,
+					    (long long)v->vouchers);
+		if (vs->declared_debit != v->debit_fen || vs->declared_credit != v->credit_fen) {
+			em_error_set(v->err, "ledger.xml: TotalDebit/TotalCredit do not match its lines");
+			em_error_detail(v->err, "declared %s / %s, the lines give %s / %s",
+					em_money_format(vs->declared_debit, a, sizeof(a)),
+					em_money_format(vs->declared_credit, b, sizeof(b)),
+					em_money_format(v->debit_fen, c, sizeof(c)),
+					em_money_format(v->credit_fen, d, sizeof(d)));
+			return EM_ERR;
+		}
+	}
+	return 0;
+}
+
+/* ---- balances.xml ------------------------------------------------------------- */
+
+struct bstate {
+	char account[256], fund[256];
+	int64_t open, dr, cr, close;
+};
+static struct bstate bs;
+
+static int balances_leaf(struct verify *v, struct reader *r)
+{
+	const char *name = r->path[r->depth - 1];
+	const char *t = r->text.buf;
+	char a[EM_MONEY_BUFSZ], b[EM_MONEY_BUFSZ], c[EM_MONEY_BUFSZ], d[EM_MONEY_BUFSZ];
+	char e5[EM_MONEY_BUFSZ];
+	char sa[200], sf[200];
+
+	if (r->starting)
+		return 0;
+	if (r->depth == 2 && strcmp(name, "Book") == 0 && strcmp(t, v->book) != 0)
+		return em_error_set(v->err, "balances.xml is for another book than ledger.xml");
+	if (r->depth == 2 && ((strcmp(name, "PeriodStart") == 0 && strcmp(t, v->from) != 0) ||
+			      (strcmp(name, "PeriodEnd") == 0 && strcmp(t, v->to) != 0)))
+		return em_error_set(v->err, "balances.xml is for another period than ledger.xml");
+	if (named(r, 1, "Balance")) {
+		if (strcmp(name, "Account") == 0)
+			snprintf(bs.account, sizeof(bs.account), "%s", t);
+		else if (strcmp(name, "Fund") == 0)
+			snprintf(bs.fund, sizeof(bs.fund), "%s", t);
+		else if (strcmp(name, "Opening") == 0)
+			return money(v, "balances.xml", "Opening", t, &bs.open);
+		else if (strcmp(name, "Debit") == 0)
+			return money(v, "balances.xml", "Debit", t, &bs.dr);
+		else if (strcmp(name, "Credit") == 0)
+			return money(v, "balances.xml", "Credit", t, &bs.cr);
+		else if (strcmp(name, "Closing") == 0)
+			return money(v, "balances.xml", "Closing", t, &bs.close);
+		return 0;
+	}
+	if (strcmp(name, "Balance") == 0) {
+		struct em_strbuf k = EM_STRBUF_INIT;
+		struct smap_entry *e;
+
+		clean(sa, sizeof(sa), bs.account);
+		clean(sf, sizeof(sf), bs.fund);
+		if (!code_known(v, "A", bs.account))
+			return em_error_set(v->err, "balances.xml names an unknown account '%s'", sa);
+		if (!code_known(v, "F", bs.fund))
+			return em_error_set(v->err, "balances.xml names an unknown fund '%s'", sf);
+		if (bs.open + bs.dr - bs.cr != bs.close) {
+			em_error_set(v->err, "balances.xml: the balance of account %s, fund %s does not roll",
+				     sa, sf);
+			em_error_detail(v->err, "opening %s + debit %s - credit %s is %s; closing says %s",
+					em_money_format(bs.open, a, sizeof(a)),
+					em_money_format(bs.dr, b, sizeof(b)),
+					em_money_format(bs.cr, c, sizeof(c)),
+					em_money_format(bs.open + bs.dr - bs.cr, d, sizeof(d)),
+					em_money_format(bs.close, e5, sizeof(e5)));
+			return EM_ERR;
+		}
+		em_strbuf_addf(&k, "%s\t%s", bs.account, bs.fund);
+		e = smap_find(&v->moves, k.buf, 0);
+		em_strbuf_release(&k);
+		if ((e ? e->a : 0) != bs.dr || (e ? e->b : 0) != bs.cr) {
+			em_error_set(v->err, "balances.xml: the movements of account %s, fund %s differ "
+				     "from ledger.xml", sa, sf);
+			em_error_detail(v->err, "balances.xml debit %s credit %s; ledger.xml debit %s credit %s",
+					em_money_format(bs.dr, a, sizeof(a)),
+					em_money_format(bs.cr, b, sizeof(b)),
+					em_money_format(e ? e->a : 0, c, sizeof(c)),
+					em_money_format(e ? e->b : 0, d, sizeof(d)));
+			return EM_ERR;
+		}
+		if (e) {
+			if (e->seen++)
+				return em_error_set(v->err, "balances.xml lists account %s, fund %s twice",
+						    sa, sf);
+		}
+		v->balance_rows++;
+		memset(&bs, 0, sizeof(bs));
+		return 0;
+	}
+	if (r->depth == 1) {
+		for (size_t i = 0; i < v->moves.cap; i++) {
+			if (v->moves.e[i].key && !v->moves.e[i].seen) {
+				clean(sa, sizeof(sa), v->moves.e[i].key);
+				for (char *p = sa; *p; p++)
+					if (*p == '?')
+						*p = '/';
+				return em_error_set(v->err, "balances.xml has no row for '%s', which "
+						    "ledger.xml moves", sa);
+			}
+		}
+	}
+	return 0;
+}
+
+/* ---- control.xml -------------------------------------------------------------- */
+
+struct cstate {
+	char fund[256], month[256], seq[256], hash[256], prev[256];
+	int64_t lines, dr, cr;
+	int64_t funds_seen;
+};
+static struct cstate cs;
+
+static int control_leaf(struct verify *v, struct reader *r)
+{
+	const char *name = r->path[r->depth - 1];
+	const char *t = r->text.buf;
+	char a[EM_MONEY_BUFSZ], b[EM_MONEY_BUFSZ], c[EM_MONEY_BUFSZ], d[EM_MONEY_BUFSZ], safe[200];
+	int64_t n;
+
+	if (r->starting)
+		return 0;
+	if (r->depth == 2 && strcmp(name, "Book") == 0 && strcmp(t, v->book) != 0)
+		return em_error_set(v->err, "control.xml is for another book than ledger.xml");
+	if (r->depth == 2 && ((strcmp(name, "PeriodStart") == 0 && strcmp(t, v->from) != 0) ||
+			      (strcmp(name, "PeriodEnd") == 0 && strcmp(t, v->to) != 0)))
+		return em_error_set(v->err, "control.xml is for another period than ledger.xml");
+	if (named(r, 1, "LedgerFile") || named(r, 1, "BalancesFile")) {
+		const char *what = name;
+		int64_t want = strcmp(name, "NumberOfEntries") == 0 ? v->vouchers
+			       : strcmp(name, "NumberOfLines") == 0 ? v->lines
+			       : strcmp(name, "NumberOfRows") == 0 ? v->balance_rows
+			       : strcmp(name, "TotalDebit") == 0 ? v->debit_fen : v->credit_fen;
+
+		if (strncmp(name, "Total", 5) == 0) {
+			if (money(v, "control.xml", name, t, &n) < 0)
+				return EM_ERR;
+			if (n != want) {
+				em_error_set(v->err, "control.xml: %s %s does not match ledger.xml's %s", what,
+					     em_money_format(n, a, sizeof(a)),
+					     em_money_format(want, b, sizeof(b)));
+				return EM_ERR;
+			}
+		} else if ((n = strtoll(t, NULL, 10)) != want) {
+			return em_error_set(v->err, "control.xml: %s %lld does not match the files' %lld",
+					    what, (long long)n, (long long)want);
+		}
+		return 0;
+	}
+	if (named(r, 1, "FundTotal")) {
+		if (strcmp(name, "Fund") == 0)
+			snprintf(cs.fund, sizeof(cs.fund), "%s", t);
+		else if (strcmp(name, "Lines") == 0)
+			cs.lines = strtoll(t, NULL, 10);
+		else if (strcmp(name, "Debit") == 0)
+			return money(v, "control.xml", "Debit", t, &cs.dr);
+		else if (strcmp(name, "Credit") == 0)
+			return money(v, "control.xml", "Credit", t, &cs.cr);
+		return 0;
+	}
+	if (strcmp(name, "FundTotal") == 0) {
+		struct smap_entry *e = smap_find(&v->funds, cs.fund, 0);
+
+		clean(safe, sizeof(safe), cs.fund);
+		if (!code_known(v, "F", cs.fund))
+			return em_error_set(v->err, "control.xml names an unknown fund '%s'", safe);
+		if (!e || e->c != cs.lines || e->a != cs.dr || e->b != cs.cr) {
+			em_error_set(v->err, "control.xml: the totals of fund %s do not match ledger.xml", safe);
+			em_error_detail(v->err, "control.xml: %lld lines, debit %s, credit %s; ledger.xml: "
+					"%lld lines, debit %s, credit %s", (long long)cs.lines,
+					em_money_format(cs.dr, a, sizeof(a)), em_money_format(cs.cr, b, sizeof(b)),
+					(long long)(e ? e->c : 0), em_money_format(e ? e->a : 0, c, sizeof(c)),
+					em_money_format(e ? e->b : 0, d, sizeof(d)));
+			return EM_ERR;
+		}
+		if (e->seen++)
+			return em_error_set(v->err, "control.xml lists fund %s twice", safe);
+		cs.funds_seen++;
+		return 0;
+	}
+	if (strcmp(name, "FundTotals") == 0 && cs.funds_seen != (int64_t)v->funds.n)
+		return em_error_set(v->err, "control.xml has totals for %lld funds; ledger.xml moves %zu",
+				    (long long)cs.funds_seen, v->funds.n);
+	if ((named(r, 1, "ChainHead") || named(r, 1, "Checkpoint"))) {
+		if (strcmp(name, "Seq") == 0)
+			snprintf(cs.seq, sizeof(cs.seq), "%s", t);
+		else if (strcmp(name, "Hash") == 0)
+			snprintf(cs.hash, sizeof(cs.hash), "%s", t);
+		else if (strcmp(name, "Month") == 0)
+			snprintf(cs.month, sizeof(cs.month), "%s", t);
+		return 0;
+	}
+	if (strcmp(name, "ChainHead") == 0) {
+		int64_t seq = strtoll(cs.seq, NULL, 10);
+
+		if (seq < v->max_seq || (seq == v->max_seq && seq > 0 && strcmp(cs.hash, v->max_hash) != 0)) {
+			em_error_set(v->err, "hash chain broken: control.xml's chain head does not match "
+				     "ledger.xml (D8)");
+			em_error_detail(v->err, "head %lld %s; the ledger runs to %lld %s", (long long)seq,
+					cs.hash, (long long)v->max_seq, v->max_hash);
+			return EM_ERR;
+		}
+		return 0;
+	}
+	if (strcmp(name, "Checkpoint") == 0) {
+		int64_t seq = strtoll(cs.seq, NULL, 10);
+		struct smap_entry *m = smap_find(&v->months, cs.month, 0);
+
+		clean(safe, sizeof(safe), cs.month);
+		if (!m || m->a != seq || !m->hash || strcmp(m->hash, cs.hash) != 0) {
+			em_error_set(v->err, "hash chain broken: checkpoint %s (chain position %lld) is not "
+				     "the month's last voucher in ledger.xml (D8)", safe, (long long)seq);
+			return EM_ERR;
+		}
+		if (m->seen++)
+			return em_error_set(v->err, "control.xml has two checkpoints for %s", safe);
+		return 0;
+	}
+	if (strcmp(name, "Checkpoints") == 0) {
+		for (size_t i = 0; i < v->months.cap; i++) {
+			if (v->months.e[i].key && !v->months.e[i].seen) {
+				clean(safe, sizeof(safe), v->months.e[i].key);
+				return em_error_set(v->err, "control.xml has no checkpoint for %s", safe);
+			}
+		}
+		return 0;
+	}
+	if (strcmp(name, "PreviousSignatureDigest") == 0)
+		snprintf(cs.prev, sizeof(cs.prev), "%s", t);
+	return 0;
+}
+
+/* ---- the whole ----------------------------------------------------------------- */
+
+static int xmlsec_started;
+
+static int start_xmlsec(struct em_error *err)
+{
+	if (xmlsec_started)
+		return 0;
+	if (xmlSecInit() < 0 || xmlSecCheckVersion() != 1 || xmlSecCryptoAppInit(NULL) < 0 ||
+	    xmlSecCryptoInit() < 0)
+		return em_error_set(err, "could not start xmlsec");
+	xmlSecErrorsSetCallback(xmlsec_error);
+	/* network-free IO: only the package's own entries */
+	xmlSecIOCleanupCallbacks();
+	if (xmlSecIORegisterCallbacks(io_match, io_open, io_read, io_close) < 0)
+		return em_error_set(err, "could not set xmlsec's IO");
+	xmlsec_started = 1;
+	return 0;
+}
+
+int em_audit_verify(const char *path, const char *ca_path, const char *pin, FILE *out,
+		    struct em_error *err)
+{
+	struct verify v;
+	struct vstate vstate;
+	xmlExternalEntityLoader old_loader = xmlGetExternalEntityLoader();
+	int ret = EM_ERR;
+
+	memset(&v, 0, sizeof(v));
+	memset(&vstate, 0, sizeof(vstate));
+	memset(&bs, 0, sizeof(bs));
+	memset(&cs, 0, sizeof(cs));
+	em_strbuf_init(&vstate.canon);
+	vstate.md = EVP_MD_CTX_new();
+	if (!vstate.md)
+		abort();
+	vs = &vstate;
+	v.out = out;
+	v.err = err;
+	xmlSetExternalEntityLoader(no_loader);
+	if (start_xmlsec(err) < 0)
+		goto out;
+	if (check_zip(&v, path) < 0) {
+		fail(&v, "zip");
+		goto out;
+	}
+	if (check_sigdoc(&v) < 0) {
+		fail(&v, "signature document");
+		goto out;
+	}
+	if (check_references(&v) < 0) {
+		fail(&v, "references");
+		goto out;
+	}
+	if (check_file_set(&v) < 0) {
+		fail(&v, "file set");
+		goto out;
+	}
+	if (check_signature(&v, ca_path) < 0) {
+		fail(&v, "signature");
+		goto out;
+	}
+	if (check_signer(&v, pin) < 0) {
+		fail(&v, "signer");
+		goto out;
+	}
+	if (stream_file(&v, "ledger.xml", "schemas/ledger.xsd", ledger_leaf) < 0) {
+		fail(&v, "ledger.xml");
+		goto out;
+	}
+	ok(&v, "ledger.xml", "valid, as signed; %lld vouchers balance in total and per fund (D1, D2), "
+	   "accounts, funds and dimensions known, hash chain recomputes (D8)", (long long)v.vouchers);
+	if (stream_file(&v, "balances.xml", "schemas/balances.xsd", balances_leaf) < 0) {
+		fail(&v, "balances.xml");
+		goto out;
+	}
+	ok(&v, "balances.xml", "valid, as signed; %lld balances roll and agree with the ledger",
+	   (long long)v.balance_rows);
+	if (stream_file(&v, "control.xml", "schemas/control.xsd", control_leaf) < 0) {
+		fail(&v, "control.xml");
+		goto out;
+	}
+	ok(&v, "control.xml", "valid, as signed; counts, totals per file and fund, chain head and "
+	   "checkpoints agree");
+	fprintf(out, "previous package: %s\n", *cs.prev ? cs.prev : "none (the first of its book)");
+	ret = 0;
+out:
+	xmlSetExternalEntityLoader(old_loader);
+	for (int i = 0; i < v.nnames; i++)
+		free(v.names[i]);
+	for (int i = 0; i < v.nrefs; i++)
+		free(v.refs[i].uri);
+	xmlFreeDoc(v.sig);
+	if (v.z)
+		zip_discard(v.z);
+	smap_release(&v.codes);
+	smap_release(&v.moves);
+	smap_release(&v.funds);
+	smap_release(&v.months);
+	em_strbuf_release(&vstate.canon);
+	EVP_MD_CTX_free(vstate.md);
+	vs = NULL;
+	return ret;
+}
