@@ -27,9 +27,10 @@ DEB_PKGS    := libcsv-dev libinih-dev libcmocka-dev postgresql-15-pgtap \
                libmicrohttpd-dev libcairo2-dev libpango1.0-dev libqrencode-dev fonts-noto-cjk \
                poppler-utils chromium curl libzip-dev libxmlsec1-dev python3 unzip zip
 
-.PHONY: all deps check demo bench clean unit
+.PHONY: all deps check check-built demo bench clean unit
 
-all: deps earmark
+all: deps
+	@$(MAKE) --no-print-directory earmark
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
@@ -60,19 +61,27 @@ build/asan/tests/%: tests/unit/%.c $(ASAN_OBJ)
 	$(CC) $(ALL_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -o $@ $< $(ASAN_OBJ) \
 	  $(LDLIBS_ALL) $(shell pkg-config --libs cmocka)
 
-unit: deps $(UNIT_BIN)
+unit: deps
+	@$(MAKE) --no-print-directory $(UNIT_BIN)
 
 # All tests: C unit tests under ASan/UBSan, then pgTAP and end-to-end tests
 # against a throwaway PostgreSQL the harness starts and always stops.
-check: deps earmark build/asan/earmark $(UNIT_BIN)
+# deps runs first, in its own make, so that pkg-config above sees the
+# packages it installs on a fresh machine.
+check: deps
+	@$(MAKE) --no-print-directory check-built
+
+check-built: earmark build/asan/earmark $(UNIT_BIN)
 	@tests/run-all
 
-demo: deps earmark
+demo: deps
+	@$(MAKE) --no-print-directory earmark
 	@tests/demo.sh
 
 # Benchmarks (tests/bench/*.sh), each on its own throwaway PostgreSQL: they
 # print figures and write out/bench/*.json, and assert no timing.
-bench: deps earmark
+bench: deps
+	@$(MAKE) --no-print-directory earmark
 	@tests/bench/run
 
 clean:

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# tests/bench/audit.sh: the signed audit package of a book of a million
+# lines, exported and verified, next to sha256sum over the same bytes.
+#
+# The targets (issue 5, "Speed and memory"): 1,000,000 lines exported and
+# signed at 200,000 lines/s or more with peak memory at most 64 MiB;
+# verification at the same rate and memory; both printed next to sha256sum
+# over the same files in the same run.  This prints the figures; it asserts
+# no timing and fails only when a step fails.
+#
+# The book is gen-book.sql's (the county of reports.sh), then its hash chain
+# is made real, voucher by voucher with earmark.chain_step as posting would
+# have, so that verification recomputes it (D8).  The signer is an ECDSA
+# P-256 key under a throwaway CA made here with openssl.  Peak memory is the
+# largest resident set of the earmark process (getrusage of the child, by
+# python3).
+#
+# Environment:
+#   BENCH_AUDIT_LINES  lines in the book (default 1000000)
+#   BENCH_OUT          where the JSON goes (default out/bench)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+N=${BENCH_AUDIT_LINES:-1000000}
+OUT=${BENCH_OUT:-$TOP/out/bench}
+BOOK=BENCH
+case $N in
+'' | *[!0-9]*) echo "bench: BENCH_AUDIT_LINES must be a number, not '$N'" >&2; exit 2 ;;
+esac
+BOOK_START=$(date -d "$(date +%Y)-01-01 -1 years" +%F)
+LAST_DAY=$(date -d yesterday +%F)
+
+bench_step "audit: $N lines; cluster under ${TMPDIR:-/tmp}"
+bench_cluster_start
+export PGDATABASE=earmark_bench
+bench_run createdb psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE $PGDATABASE"
+bench_run db-init "$EM" db init
+bench_run user-auditor "$EM" user add bench_auditor --role auditor
+
+q() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$@"; }
+
+bench_step "generating the book (gen-book.sql), then its hash chain"
+bench_run generate q -v lines="$N" -v start="$BOOK_START" -v last="$LAST_DAY" -f "$(dirname "$0")/gen-book.sql"
+cat >"$BENCH_T/chain.sql" <<'EOF'
+SET session_replication_role = replica;
+DO $$
+DECLARE
+	prev bytea := '\x0000000000000000000000000000000000000000000000000000000000000000';
+	v earmark.voucher;
+BEGIN
+	FOR v IN SELECT * FROM earmark.voucher ORDER BY book_id, chain_seq LOOP
+		v.chain_hash := earmark.chain_step(prev, v);
+		UPDATE earmark.voucher SET chain_hash = v.chain_hash WHERE book_id = v.book_id AND voucher_id = v.voucher_id;
+		prev := v.chain_hash;
+	END LOOP;
+	UPDATE earmark.chain_head SET hash = prev;
+END
+$$;
+VACUUM ANALYZE earmark.voucher;
+CHECKPOINT;
+EOF
+bench_run chain q -f "$BENCH_T/chain.sql"
+bench_run verify-chain "$EM" --book "$BOOK" ledger verify-chain
+read -r LINES VOUCHERS <<<"$(q -c "SELECT (SELECT count(*) FROM earmark.line) || ' ' || (SELECT count(*) FROM earmark.voucher)")"
+
+bench_step "a throwaway CA and an ECDSA P-256 signer"
+K=$BENCH_T/keys
+mkdir -p "$K"
+bench_run ca openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$K/ca.key" \
+	-out "$K/ca.pem" -days 2 -subj "/C=CN/O=earmark bench/CN=bench CA" \
+	-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
+bench_run signer-csr openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$K/signer.key" \
+	-out "$K/signer.csr" -subj "/C=CN/O=earmark bench/CN=bench_auditor"
+printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n' >"$K/signer.ext"
+bench_run signer openssl x509 -req -in "$K/signer.csr" -CA "$K/ca.pem" -CAkey "$K/ca.key" -CAcreateserial \
+	-days 2 -extfile "$K/signer.ext" -out "$K/signer.pem"
+
+# peak KB NAME CMD...: runs CMD timed (bench_time) and puts its peak RSS in PEAK[NAME].
+declare -A PEAK
+peak() {
+	local name=$1
+	shift
+	bench_time "$name" /usr/bin/python3 -c '
+import resource, subprocess, sys
+rc = subprocess.run(sys.argv[2:]).returncode
+with open(sys.argv[1], "w") as f:
+    f.write("%d\n" % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+sys.exit(rc)' "$BENCH_LOG/$name.peak" "$@"
+	PEAK[$name]=$(cat "$BENCH_LOG/$name.peak")
+}
+
+PKG=$BENCH_T/bench.asice
+LOAD_BEFORE=$(bench_load)
+bench_step "timed: audit export, audit verify, sha256sum"
+peak export "$EM" --user bench_auditor --book "$BOOK" audit export --from "$BOOK_START" --to "$LAST_DAY" \
+	--key "$K/signer.key" --cert "$K/signer.pem" -o "$PKG"
+peak verify "$EM" audit verify "$PKG" --ca "$K/ca.pem"
+mkdir -p "$BENCH_T/unpacked"
+bench_run unzip unzip -q "$PKG" -d "$BENCH_T/unpacked"
+bench_time sha256_package sha256sum "$PKG"
+bench_time sha256_files find "$BENCH_T/unpacked" -type f -exec sha256sum {} +
+LOAD_AFTER=$(bench_load)
+BYTES=$(stat -c %s "$PKG")
+UNPACKED=$(du -sb "$BENCH_T/unpacked" | cut -f 1)
+
+rate() { awk -v n="$LINES" -v s="$1" 'BEGIN { printf "%d", (s > 0 ? n / s : 0) }'; }
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+PGVERSION=$(psql -X -A -t -c 'SHOW server_version')
+mkdir -p "$OUT"
+{
+	printf '{\n  "benchmark": "audit",\n  "lines": %d,\n  "vouchers": %d,\n' "$LINES" "$VOUCHERS"
+	printf '  "package_bytes": %d,\n  "unpacked_bytes": %d,\n' "$BYTES" "$UNPACKED"
+	printf '  "date": "%s",\n  "commit": "%s",\n' "$(date -u +%FT%TZ)" "$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+	printf '  "machine": { "cpus": %d, "postgresql": "%s", "load_before": %s, "load_after": %s },\n' \
+		"$(nproc)" "$PGVERSION" "$LOAD_BEFORE" "$LOAD_AFTER"
+	for k in export verify; do
+		printf '  "%s": { "seconds": %s, "cpu_seconds": %s, "lines_per_second": %s, "peak_mib": %s, "target_lines_per_second": 200000, "target_peak_mib": 64 },\n' \
+			"$k" "${BENCH_SECS[$k]}" "${BENCH_CPU[$k]}" "$(rate "${BENCH_SECS[$k]}")" "$(mib "${PEAK[$k]}")"
+	done
+	printf '  "sha256sum_package_seconds": %s,\n  "sha256sum_files_seconds": %s\n}\n' \
+		"${BENCH_SECS[sha256_package]}" "${BENCH_SECS[sha256_files]}"
+} >"$OUT/audit.json"
+
+echo
+echo "audit: $LINES lines, $VOUCHERS vouchers; package $BYTES bytes ($UNPACKED unpacked); $(nproc) CPUs; PostgreSQL $PGVERSION"
+echo "load average (1 min) before the timed steps $LOAD_BEFORE, after $LOAD_AFTER"
+echo
+printf '%-36s %9s %8s %10s %9s  %s\n' step seconds "cpu s" "lines/s" "peak MiB" "target: 200000 lines/s, 64 MiB"
+printf '%-36s %9s %8s %10s %9s\n' ---- ------- ----- ------- --------
+for k in export verify; do
+	verdict=$(awk -v r="$(rate "${BENCH_SECS[$k]}")" -v m="$(mib "${PEAK[$k]}")" \
+		'BEGIN { print (r >= 200000 && m <= 64) ? "within" : "OVER" }')
+	printf '%-36s %9s %8s %10s %9s  %s\n' "audit $k" "${BENCH_SECS[$k]}" "${BENCH_CPU[$k]}" \
+		"$(rate "${BENCH_SECS[$k]}")" "$(mib "${PEAK[$k]}")" "$verdict"
+done
+printf '%-36s %9s\n' "reference: sha256sum of the package" "${BENCH_SECS[sha256_package]}"
+printf '%-36s %9s\n' "reference: sha256sum of its files" "${BENCH_SECS[sha256_files]}"
+echo
+echo "figures: ${OUT#"$TOP"/}/audit.json"
