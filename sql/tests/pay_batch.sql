@@ -16,7 +16,7 @@
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;
 BEGIN;
-SELECT plan(68);
+SELECT plan(70);
 
 -- People: one LOGIN role per person, created inside the transaction so the
 -- ROLLBACK removes them, and named after this file because roles are
@@ -384,9 +384,12 @@ SELECT is((SELECT count(*)::int || ' ' || sum(amount_fen) FROM earmark.household
 	'5000 5000000', 'batch: 5,000 payments of 10.00');
 
 
--- A large voucher is checked at review like a small one (0010 copies its
--- lines into an ANALYZEd table above 1,000 lines): a kitchen list for
--- 1,500 households, a batch, then an objection before the review.
+-- A large voucher is checked at posting like a small one (0010 copies its
+-- lines into an ANALYZEd table above 1,000 lines, 0017 joins them by hash):
+-- a kitchen list for 1,500 households, a batch, then an objection before
+-- the review.  The review of a batch's payable voucher does not repeat the
+-- rules pay_batch checked line by line (0017); the posting, where the check
+-- binds, refuses it and names the household.
 SET ROLE t_pb_clerk;
 SELECT earmark.list_create('B1', 'L6', 'PH', '2026年危房改造（东沟村厨房）', (
 	SELECT jsonb_agg(jsonb_build_object('household', 'HB' || lpad(i::text, 5, '0'), 'item', '厨房',
@@ -403,14 +406,22 @@ SELECT is(earmark.pay_batch('B1', :big3, 'B-102', '2026-10-23', NULL, 'kitchen.c
 	'batch: 1,500 kitchen payments are accepted');
 SET ROLE t_pb_admin;
 SELECT earmark.objection_record('B1', 'L6', 'HB00777', '2026-10-05', '厨房未改造') AS objection6 \gset
+SET ROLE t_pb_rev;
+SELECT lives_ok($$SELECT earmark.pay_batch_step('B1', 'B-102', 'review')$$,
+	'H3: the review of a batch does not repeat the rules pay_batch checked (0017)');
 RESET ROLE;
 SELECT pg_temp.state() AS s4 \gset
-SET ROLE t_pb_rev;
-SELECT is(pg_temp.error_of($$SELECT earmark.pay_batch_step('B1', 'B-102', 'review')$$),
+SET ROLE t_pb_bk;
+SELECT is(pg_temp.error_of($$SELECT earmark.pay_batch_step('B1', 'B-102', 'post')$$),
 	E'EMH03: household ''HB00777'' has an unresolved objection on list ''L6'' (H3)\nraised 2026-10-05: 厨房未改造',
-	'H3: an objection raised after the batch was made stops its 1,500-line voucher at review');
+	'H3: an objection raised after the batch was made stops its 1,500-line voucher at posting');
 RESET ROLE;
-SELECT is(pg_temp.state(), :'s4', 'H3: the refused review changed nothing');
+SELECT is(pg_temp.state(), :'s4', 'H3: the refused posting changed nothing');
+SELECT is((SELECT status FROM earmark.voucher v JOIN earmark.pay_batch b
+            ON b.book_id = v.book_id AND v.voucher_id = b.payable_voucher_id WHERE b.code = 'B-102'),
+	'reviewed', 'H3: the batch stays reviewed, to be posted once the objection is resolved');
+-- Every other voucher is still checked at review too (a3_use_categories:
+-- a draft made before a negative-list version is refused at review).
 
 -- What the foreign keys did, per statement (0010) -----------------------------------------
 

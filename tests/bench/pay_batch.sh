@@ -40,6 +40,10 @@
 #   BENCH_EXPLAIN=MS  profile instead: auto_explain logs the plan (EXPLAIN
 #                     ANALYZE) of every statement of the timed steps slower
 #                     than MS, nested ones too, to out/bench/pay_batch.explain.log
+#   BENCH_HOLD=FILE   profile by hand: once the county is set up, create FILE
+#                     holding the cluster's PGHOST and wait until FILE is removed
+#                     (copy database earmark_bench with CREATE DATABASE ...
+#                     TEMPLATE to try a step as often as needed)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -126,6 +130,12 @@ if [ -n "${BENCH_EXPLAIN:-}" ]; then
 fi
 
 q() { psql -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"; }
+if [ -n "${BENCH_HOLD:-}" ]; then
+	printf 'export PGHOST=%s PGPORT=%s PGUSER=%s EARMARK_HOME=%s\nD=%s\nBATCH_DATE=%s\n' \
+		"$PGHOST" "$PGPORT" "$PGUSER" "$EARMARK_HOME" "$D" "$BATCH_DATE" >"$BENCH_HOLD"
+	bench_step "holding the cluster until $BENCH_HOLD is removed"
+	while [ -e "$BENCH_HOLD" ]; do sleep 2; done
+fi
 # Autovacuum may re-analyze earmark.line between the timed steps (the batch
 # adds 100,000 rows to it); the plans of review and post change when it
 # does, so the run says whether it happened.
