@@ -334,8 +334,8 @@ SELECT throws_ok(pg_temp.import_sql('project_event', $$[
 	{"project": "PD", "kind": "acceptance", "date": "2026-06-20", "doc_no": "验收〔2026〕9号", "source": "events.csv:21"}]$$),
 	'EMP03', '1 of 2 project_event rows refused; nothing was imported',
 	'events: a project cannot be accepted before it started');
-SELECT throws_ok(pg_temp.import_sql('project_event', $$[
-	{"project": "PD", "kind": "approval", "date": "2026-11-24", "doc_no": "县发改〔2026〕9号", "source": "events.csv:20"}]$$),
+SELECT throws_ok(pg_temp.import_sql('project_event', format($$[
+	{"project": "PD", "kind": "approval", "date": "%s", "doc_no": "县发改〔2026〕9号", "source": "events.csv:20"}]$$, CURRENT_DATE + 1)::jsonb),
 	'EMD07', '1 of 1 project_event rows refused; nothing was imported',
 	'events: nor dated in the future');
 SELECT throws_ok(pg_temp.import_sql('project_event', $$[

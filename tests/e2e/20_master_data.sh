@@ -379,7 +379,7 @@ test_expect_success 'a household file with bad ID numbers is refused whole, ever
 	earmark: error: file '\''$FIX/household_bad.csv'\'' has 4 problems; nothing was imported
 	detail:   line 3: id_no '\''610826199205100031'\'': check digit is 1, the first 17 digits give 2: copy the number again from the ID card
 	  line 4: id_no '\''610826199902300012'\'': birth date 19990230 does not exist: copy the number again from the ID card
-	  line 5: id_no '\''610826202702010013'\'': birth date 20270201 is in the future: copy the number again from the ID card
+	  line 5: id_no '\''610826209902010013'\'': birth date 20990201 is in the future: copy the number again from the ID card
 	  line 7: id_no '\''610826196008080040'\'': the same ID number as line 6 (H1)
 	hint: fix the lines named and run the command again
 	EOF
