@@ -11,7 +11,7 @@
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;
 BEGIN;
-SELECT plan(27);
+SELECT plan(28);
 
 -- People: one LOGIN role per person, created inside the transaction so the
 -- ROLLBACK removes them, and named after this file because roles are
@@ -152,6 +152,10 @@ SELECT lives_ok(format($$INSERT INTO earmark.pay_staging (stage_id, line_no, hou
 SELECT throws_ok($$SELECT count(*) FROM earmark.pay_staging$$,
 	'42501', 'permission denied for table pay_staging',
 	'staging: and cannot read them back');
+SELECT throws_ok(format($$INSERT INTO earmark.pay_staging (stage_id, line_no, household, amount_fen, staged_at)
+                          VALUES (%s, 4, 'H0003', 1, '2000-01-01')$$, :st),
+	'42501', 'permission denied for table pay_staging',
+	'staging: nor date it');
 RESET ROLE;
 SELECT is((SELECT string_agg(line_no || ':' || staged_by, ' ' ORDER BY line_no) FROM earmark.pay_staging WHERE stage_id = :st),
 	'2:t_h4p_clerk 3:t_h4p_clerk', 'staging: the rows are stamped with the clerk who wrote them');
@@ -179,13 +183,18 @@ SELECT is(pg_temp.state(), :'s0', 'staging: the refusals changed nothing');
 SELECT is((SELECT string_agg(t::text, ',' ORDER BY t::text) FROM earmark.pay_staging t), :'staged',
 	'staging: the first clerk''s rows are as staged');
 
--- A row in the first clerk's stage, claiming to be the first clerk's.
+-- A row in the first clerk's stage, claiming to be the first clerk's: the
+-- clerks' INSERT privilege does not cover staged_by (0017), which its
+-- default fills with the writer.
 SET ROLE t_h4p_clerk2;
-INSERT INTO earmark.pay_staging (stage_id, line_no, household, amount_fen, project, fund, category, list, item, staged_by)
-VALUES (:st, 4, 'H0003', 2000000, 'PH', 'F1', 'WF', 'L1', '主房', 't_h4p_clerk');
+SELECT throws_ok(format($$INSERT INTO earmark.pay_staging (stage_id, line_no, household, amount_fen, project, fund,
+                                                          category, list, item, staged_by)
+                          VALUES (%s, 4, 'H0003', 2000000, 'PH', 'F1', 'WF', 'L1', '主房', 't_h4p_clerk')$$, :st),
+	'42501', 'permission denied for table pay_staging',
+	'staging: a clerk cannot stage a row in another clerk''s name');
+INSERT INTO earmark.pay_staging (stage_id, line_no, household, amount_fen, project, fund, category, list, item)
+VALUES (:st, 4, 'H0003', 2000000, 'PH', 'F1', 'WF', 'L1', '主房');
 RESET ROLE;
-SELECT is((SELECT staged_by::text FROM earmark.pay_staging WHERE stage_id = :st AND line_no = 4), 't_h4p_clerk2',
-	'staging: a row is stamped with its writer, whatever it claims');
 SET ROLE t_h4p_clerk;
 SELECT is(earmark.pay_batch('B1', :st, 'B-001', '2026-10-20', NULL, 'mine.csv'), 'B-001',
 	'staging: the first clerk makes its batch');
