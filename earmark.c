@@ -27,7 +27,9 @@
 #include "ledger/pgctl.h"
 #include "ledger/strbuf.h"
 #include "ledger/money.h"
+#include "posting/generate.h"
 #include "posting/pain001.h"
+#include "posting/period.h"
 #include "posting/posting.h"
 #include "posting/statement.h"
 #include "reports/audit.h"
@@ -172,12 +174,38 @@ static int cmd_db_init(int argc, char **argv, struct em_ctx *ctx)
 
 static int cmd_user_add(int argc, char **argv, struct em_ctx *ctx)
 {
+	const char *towns = opt(ctx, "township");
+
 	(void)argc;
 	if (!opt(ctx, "role"))
 		return usage_error(ctx, "%s", "--role is required");
-	if (need_conn(ctx, 1) < 0 || em_user_add(ctx->conn, argv[0], opt(ctx, "role"), &ctx->err) < 0)
+	if (towns && need_book(ctx) < 0)
+		return EM_ERR_USAGE;
+	if (need_conn(ctx, 1) < 0 ||
+	    em_user_add(ctx->conn, argv[0], opt(ctx, "role"), ctx->book, towns, &ctx->err) < 0)
 		return EM_ERR;
 	printf("user '%s' has roles %s\n", argv[0], opt(ctx, "role"));
+	if (towns)
+		printf("user '%s' works in townships %s of book '%s'\n", argv[0], towns, ctx->book);
+	return 0;
+}
+
+/* A person's townships in the book (row-level security, migration 0016). */
+static int cmd_user_scope(int argc, char **argv, struct em_ctx *ctx)
+{
+	const char *towns = opt(ctx, "township");
+
+	(void)argc;
+	if (!towns == !opt(ctx, "county"))
+		return usage_error(ctx, "%s", "give --township CODE[,CODE...] or --county");
+	if (need_book(ctx) < 0)
+		return EM_ERR_USAGE;
+	if (need_conn(ctx, 1) < 0 || em_user_scope(ctx->conn, ctx->book, argv[0], towns ? towns : "", &ctx->err) < 0)
+		return EM_ERR;
+	if (towns)
+		printf("user '%s' works in townships %s of book '%s'\n", argv[0], towns, ctx->book);
+	else
+		printf("user '%s' works for the whole county in book '%s'\n", argv[0], ctx->book);
 	return 0;
 }
 
@@ -584,6 +612,30 @@ static int cmd_period_close(int argc, char **argv, struct em_ctx *ctx)
 	return 0;
 }
 
+/* 年末结转: drafts the year's closing voucher, for a reviewer and a bookkeeper to post. */
+static int cmd_period_carry_forward(int argc, char **argv, struct em_ctx *ctx)
+{
+	struct em_carry_forward cf;
+	int ret;
+
+	(void)argc;
+	if (need_book(ctx) < 0)
+		return EM_ERR_USAGE;
+	if (need_conn(ctx, 0) < 0)
+		return EM_ERR;
+	ret = em_period_carry_forward(ctx->conn, ctx->book, argv[0], &cf, &ctx->err);
+	if (ret < 0)
+		return ret;
+	if (cf.voucher_id == 0)
+		printf("%s has nothing left to carry forward: revenue and expense are closed\n", argv[0]);
+	else
+		printf("year-end carry-forward of %s %s: #%lld (%ld lines, dated %s-12-31); "
+		       "a reviewer and a bookkeeper review and post it, then: earmark period close %s-12\n",
+		       argv[0], cf.already ? "was drafted before" : "drafted", cf.voucher_id, cf.lines, argv[0],
+		       argv[0]);
+	return 0;
+}
+
 /* ---- reports (issue 4) --------------------------------------------------- */
 
 /*
@@ -676,7 +728,8 @@ static int cmd_ledger_verify_chain(int argc, char **argv, struct em_ctx *ctx)
 	(void)argc, (void)argv;
 	if (need_book(ctx) < 0)
 		return EM_ERR_USAGE;
-	if (need_conn(ctx, 0) < 0 || em_chain_verify(ctx->conn, ctx->book, &r, &ctx->err) < 0)
+	if (need_conn(ctx, 0) < 0 || em_user_county_only(ctx->conn, ctx->book, current->name, &ctx->err) < 0 ||
+	    em_chain_verify(ctx->conn, ctx->book, &r, &ctx->err) < 0)
 		return EM_ERR;
 	printf("hash chain of book '%s' verifies: %lld vouchers, head %s\n", ctx->book,
 	       (long long)r.vouchers, r.head);
@@ -1116,6 +1169,44 @@ static int cmd_pay_reissue(int argc, char **argv, struct em_ctx *ctx)
 	return 0;
 }
 
+/* ---- generate (issue 7) ------------------------------------------------ */
+
+static int cmd_generate(int argc, char **argv, struct em_ctx *ctx)
+{
+	struct em_gen_opts o = { opt(ctx, "scale"), 0, 0, opt(ctx, "out") };
+	struct em_gen_summary s;
+	const char *seed = opt(ctx, "seed"), *year = opt(ctx, "year");
+	char today[11], *end;
+	int ret;
+
+	(void)argc;
+	(void)argv;
+	if (!o.scale || !o.out || !seed)
+		return usage_error(ctx, "%s", "--scale, --seed and -o are required");
+	errno = 0;
+	o.seed = strtoull(seed, &end, 10);
+	if (errno || *end || !*seed || *seed == '-')
+		return usage_error(ctx, "seed '%.40s' is not a whole number", seed);
+	em_date_today(today);
+	o.year = atoi(today) - 1;
+	if (year) {
+		long y = strtol(year, &end, 10);
+		if (*end || !*year || y < 2000 || y >= atoi(today))
+			return usage_error(ctx, "year '%.40s' is not a past year from 2000 on", year);
+		o.year = (int)y;
+	}
+	ret = em_generate(&o, &s, &ctx->err);
+	if (ret < 0)
+		return ret;
+	printf("%s scale, seed %s, year %d: %d %s, %ld villages, %ld households, %ld projects, %ld funds, "
+	       "%ld batches, %ld claims, %ld statements, %ld returned payments, about %ld lines; "
+	       "%ld attempts to refuse; in %s (load with tests/bench/load-book %s)\n",
+	       o.scale, seed, o.year, s.counties, s.counties == 1 ? "county" : "counties", s.villages,
+	       s.households, s.projects, s.funds, s.batches, s.claims, s.statements, s.returns, s.lines,
+	       s.refused, o.out, o.out);
+	return 0;
+}
+
 static const struct em_cmd commands[] = {
 	{ "db start", cmd_db_start, 0, 0, { NULL }, "",
 	  "create (first time) and start the private PostgreSQL under var/" },
@@ -1124,8 +1215,12 @@ static const struct em_cmd commands[] = {
 	  "say which database is used and whether it runs (exit 3: stopped)" },
 	{ "db init", cmd_db_init, 0, 0, { NULL }, "",
 	  "create the roles and apply the migrations in sql/ (admin connection)" },
-	{ "user add", cmd_user_add, 1, 1, { "role", NULL }, "NAME --role ROLE[,ROLE...]",
+	{ "user add", cmd_user_add, 1, 1, { "role", "township", NULL },
+	  "NAME --role ROLE[,ROLE...] [--township CODE[,CODE...]]",
 	  "create a person's login role in clerk, reviewer, bookkeeper, cashier, admin, auditor, public" },
+	{ "user scope", cmd_user_scope, 1, 1, { "township", "county!", NULL },
+	  "NAME --township CODE[,CODE...] | --county",
+	  "limit a person to the villages of some townships in the book (9-digit codes), or give the county back" },
 	{ "book create", cmd_book_create, 1, 1, { "name", "start", "accounts", NULL },
 	  "CODE --name NAME --start YYYY-MM-DD [--accounts FILE.csv]",
 	  "create a book with its chart of accounts (default config/accounts.csv) and the rule tables beside it" },
@@ -1182,7 +1277,10 @@ static const struct em_cmd commands[] = {
 	{ "pay settle", cmd_pay_settle, 1, 1, { "status", NULL }, "END-TO-END-ID --status paid|returned",
 	  "record the bank's answer for one payment (cashier)" },
 	{ "period close", cmd_period_close, 1, 1, { NULL }, "YYYY-MM",
-	  "close a month (D7): refused while vouchers are unposted or statement lines unmatched" },
+	  "close a month (D7): refused while vouchers are unposted or statement lines unmatched; "
+	  "December only once the year is carried forward, and then the whole year" },
+	{ "period carry-forward", cmd_period_carry_forward, 1, 1, { NULL }, "YYYY",
+	  "draft the year-end carry-forward (年末结转) into 3301 and 3001, for review and posting (admin)" },
 	{ "statement check", cmd_statement_check, 1, 1, { "format", "schema", "mapping", "encoding", NULL },
 	  "FILE [--format camt053|csv] [--schema XSD] [--mapping FILE] [--encoding E]",
 	  "read a bank statement safely and validate it, without importing (no database needed)" },
@@ -1261,6 +1359,9 @@ static const struct em_cmd commands[] = {
 	  "--publisher NAME --hotline NUMBER", "who publishes the book's notices and the local supervision hotline (admin)" },
 	{ "serve", cmd_serve, 0, 0, { "listen", NULL }, "--listen 127.0.0.1:PORT",
 	  "run the public notice board (as a role in earmark_public only)" },
+	{ "generate", cmd_generate, 0, 0, { "scale", "seed", "year", "out", NULL },
+	  "--scale demo|county|province --seed N [--year YYYY] -o DIR",
+	  "write realistic books (master data, vouchers, lists, batches, statements) as input files, by seed" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -1419,6 +1520,8 @@ int main(int argc, char **argv)
 		ret = em_config_load(&ctx.cfg, ctx.config_path, &ctx.err);
 	if (ret == 0)
 		ret = current->fn(npos, pos, &ctx);
+	if (ret < 0)
+		em_user_explain_denied(ctx.conn, current->name, &ctx.err);
 	if (ret < 0)
 		print_error(&ctx.err);
 	/*

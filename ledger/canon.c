@@ -17,14 +17,36 @@
 
 void em_canon_escape(struct em_strbuf *sb, const char *s)
 {
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+	const unsigned char *p = (const unsigned char *)s, *run = p;
+
+	/* runs of bytes that need no escape are copied whole */
+	for (; *p; p++) {
+		if (*p != '\\' && *p >= 0x20 && *p != 0x7f)
+			continue;
+		em_strbuf_add(sb, run, (size_t)(p - run));
 		if (*p == '\\')
 			em_strbuf_adds(sb, "\\\\");
-		else if (*p < 0x20 || *p == 0x7f)
-			em_strbuf_addf(sb, "\\x%02x", *p);
 		else
-			em_strbuf_addc(sb, (char)*p);
+			em_strbuf_addf(sb, "\\x%02x", *p);
+		run = p + 1;
 	}
+	em_strbuf_add(sb, run, (size_t)(p - run));
+}
+
+/* A decimal integer, as printf's PRId64 would write it. */
+static void add_int(struct em_strbuf *sb, int64_t n)
+{
+	char buf[24];
+	char *p = buf + sizeof(buf);
+	uint64_t u = n < 0 ? (uint64_t)0 - (uint64_t)n : (uint64_t)n;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (n < 0)
+		*--p = '-';
+	em_strbuf_add(sb, p, (size_t)(buf + sizeof(buf) - p));
 }
 
 static void field(struct em_strbuf *sb, const char *key, const char *value)
@@ -69,11 +91,14 @@ void em_canon_line(struct em_strbuf *sb, const struct em_canon_line *l)
 	const char *dims[] = { l->fund, l->project, l->village, l->household,
 			       l->bank_account, l->category, l->memo };
 
-	em_strbuf_addf(sb, "line\t%d\t", l->line_no);
+	em_strbuf_add(sb, "line\t", 5);
+	add_int(sb, l->line_no);
+	em_strbuf_addc(sb, '\t');
 	em_canon_escape(sb, l->account);
 	em_strbuf_addc(sb, '\t');
 	em_canon_escape(sb, l->side);
-	em_strbuf_addf(sb, "\t%" PRId64, l->amount_fen);
+	em_strbuf_addc(sb, '\t');
+	add_int(sb, l->amount_fen);
 	for (size_t i = 0; i < sizeof(dims) / sizeof(dims[0]); i++) {
 		em_strbuf_addc(sb, '\t');
 		em_canon_escape(sb, dims[i] ? dims[i] : "");

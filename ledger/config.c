@@ -9,7 +9,10 @@
  * split in two).  Nothing unknown is ignored: an unknown section or key, a
  * key set twice or an empty value is an error, because a misspelt
  * "conninfo" would otherwise send earmark quietly to another database.
- * A file that holds a password must be private to its owner.
+ * A file that holds a password must be private to its owner, and so must
+ * a password file (passfile=) a connection string names: earmark refuses
+ * either when group or others can read it, naming the file, its mode and
+ * the chmod that fixes it, before any connection is tried.
  *
  * Invariant: on success cfg holds home, the file read (or NULL), the
  * settings found, and private_cluster; on failure cfg is as after
@@ -20,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ini.h>
+#include <libpq-fe.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -164,15 +168,53 @@ out:
 }
 
 /*
- * Does a libpq connection string carry a password?  Keyword form:
- * "password=" (also sslpassword=, with blanks allowed before '=');
- * URI form: "postgresql://user:secret@host" or "?password=".
+ * The value of option key in a libpq connection string as libpq itself
+ * reads it (quoting, escapes, URI percent-encoding), malloc'd, or NULL
+ * when it is not set; *unparsable is 1 when libpq cannot read the string.
+ */
+static char *em_config_conninfo_option(const char *ci, const char *key, int *unparsable)
+{
+	PQconninfoOption *opts;
+	char *errmsg = NULL;
+	char *value = NULL;
+
+	*unparsable = 0;
+	opts = PQconninfoParse(ci, &errmsg);
+	if (opts == NULL) {
+		*unparsable = 1;
+		PQfreemem(errmsg);
+		return NULL;
+	}
+	for (PQconninfoOption *o = opts; o->keyword != NULL; o++)
+		if (strcmp(o->keyword, key) == 0 && o->val != NULL && o->val[0] != '\0')
+			value = em_config_xstrdup(o->val);
+	PQconninfoFree(opts);
+	return value;
+}
+
+/*
+ * Does a libpq connection string carry a password (password= or
+ * sslpassword=, in keyword or URI form, however quoted or encoded)?  When
+ * libpq cannot parse it, the text is searched instead: keyword form
+ * "password=" (also sslpassword=, with blanks allowed before '='); URI
+ * form "postgresql://user:secret@host" or "?password=".  In doubt, yes.
  */
 static int em_config_has_password(const char *ci)
 {
 	const char *p;
+	char *v;
+	int unparsable;
 
 	if (ci == NULL)
+		return 0;
+	v = em_config_conninfo_option(ci, "password", &unparsable);
+	if (v == NULL && !unparsable)
+		v = em_config_conninfo_option(ci, "sslpassword", &unparsable);
+	if (v != NULL) {
+		free(v);
+		return 1;
+	}
+	if (!unparsable)
 		return 0;
 	if (strncmp(ci, "postgresql://", 13) == 0 || strncmp(ci, "postgres://", 11) == 0) {
 		const char *auth = strstr(ci, "://") + 3;
@@ -191,6 +233,39 @@ static int em_config_has_password(const char *ci)
 			return 1;
 	}
 	return 0;
+}
+
+/*
+ * A password file named by passfile= must be private to its owner too.
+ * libpq would only warn and ignore it, and the connection would then fail
+ * for want of a password with no word about why.  A passfile that is not
+ * there is left to libpq.
+ */
+static int em_config_check_passfile(const char *ci, const char *conf, struct em_error *err)
+{
+	struct em_strbuf name = EM_STRBUF_INIT;
+	struct stat sb;
+	int unparsable;
+	char *pf;
+	int res = 0;
+
+	if (ci == NULL)
+		return 0;
+	pf = em_config_conninfo_option(ci, "passfile", &unparsable);
+	if (pf == NULL)
+		return 0;
+	if (stat(pf, &sb) == 0 && S_ISREG(sb.st_mode) && (sb.st_mode & 077) != 0) {
+		em_strbuf_add_sanitized(&name, pf, EM_CONFIG_NAME_MAX);
+		em_error_set(err, "password file '%s' is readable by others", name.buf);
+		em_error_detail(err, "its mode is %04o; only its owner may have access; the "
+				     "configuration file '%s' names it (passfile)",
+				(unsigned)(sb.st_mode & 07777), conf);
+		em_error_hint(err, "chmod 600 %s", name.buf);
+		res = EM_ERR;
+	}
+	em_strbuf_release(&name);
+	free(pf);
+	return res;
 }
 
 /* Reads and checks the file at path, filling cfg's settings. */
@@ -265,6 +340,9 @@ static int em_config_read(struct em_config *cfg, const char *path, struct em_err
 		em_error_hint(err, "chmod 600 %s", fname.buf);
 		goto out;
 	}
+	if (em_config_check_passfile(cfg->conninfo, fname.buf, err) != 0 ||
+	    em_config_check_passfile(cfg->admin_conninfo, fname.buf, err) != 0)
+		goto out;
 	res = 0;
 out:
 	if (fd >= 0)

@@ -6,6 +6,9 @@
  *   [database] conninfo = libpq connection string or URI ("service=earmark")
  *   [database] admin_conninfo = connection for db init and user add
  *   [earmark]  book = book code used when --book is not given
+ * A file whose conninfo or admin_conninfo holds a password, and a password
+ * file one of them names (passfile=), must be private to its owner (mode
+ * 0600 or stricter), or em_config_load refuses it naming file, mode and fix.
  * Without a conninfo, PG* environment variables (PGHOST, PGSERVICE,
  * PGDATABASE) select a real server; with none of them the private cluster
  * under $EARMARK_HOME/var is used.

@@ -13,6 +13,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ledger/config.h"
@@ -127,18 +128,74 @@ int em_db_retryable(const struct em_error *err)
 	return strcmp(err->sqlstate, "40001") == 0 || strcmp(err->sqlstate, "40P01") == 0;
 }
 
+/*
+ * How many times a transaction is run in all: EARMARK_DB_ATTEMPTS (1-10;
+ * 1 turns retrying off, which the tests use to see the error a user would
+ * get once the attempts are spent), else EM_DB_ATTEMPTS.
+ */
+static int em_db_attempts(void)
+{
+	const char *v = getenv("EARMARK_DB_ATTEMPTS");
+	char *end = NULL;
+	long n;
+
+	if (!v || !*v)
+		return EM_DB_ATTEMPTS;
+	n = strtol(v, &end, 10);
+	return *end == '\0' && n >= 1 && n <= 10 ? (int)n : EM_DB_ATTEMPTS;
+}
+
+/*
+ * A wait of about base microseconds, jittered over [base/2, base): clients
+ * that collided once must not collide again in step.  The seed differs per
+ * process (pid and clock), as 16 clients started at once would otherwise
+ * draw the same waits.
+ */
+static void em_db_backoff(long base_us)
+{
+	static unsigned int seed;
+	struct timespec now;
+
+	if (seed == 0) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		seed = (unsigned int)getpid() * 2654435761u ^ (unsigned int)now.tv_nsec ^ 1u;
+	}
+	usleep((useconds_t)(base_us / 2 + rand_r(&seed) % (base_us / 2)));
+}
+
+int em_db_retry_again(PGconn *conn, int attempt, struct em_error *err)
+{
+	int attempts = em_db_attempts();
+	long base_us = EM_DB_BACKOFF_US;
+
+	if (!em_db_retryable(err))
+		return 0;
+	/* a transaction still open is the caller's, larger than what failed */
+	if (PQstatus(conn) != CONNECTION_OK || PQtransactionStatus(conn) != PQTRANS_IDLE)
+		return 0;
+	if (attempt + 1 >= attempts) {
+		em_error_detail(err, "gave up after %d attempt%s, each rolled back whole: nothing "
+				     "of this command was written",
+				attempts, attempts == 1 ? "" : "s");
+		em_error_hint(err, "other sessions were changing the same records at the same time; "
+				   "run the command again");
+		return 0;
+	}
+	for (int i = 0; i < attempt && base_us < EM_DB_BACKOFF_MAX_US; i++)
+		base_us *= 2;
+	em_db_backoff(base_us);
+	em_error_release(err);
+	return 1;
+}
+
 PGresult *em_db_exec_retry(PGconn *conn, const char *sql, int nparams,
 			   const char *const *params, ExecStatusType expect, int ncols,
 			   struct em_error *err)
 {
-	long delay_us = 5000;
-
 	for (int attempt = 0;; attempt++) {
 		PGresult *res = em_db_exec(conn, sql, nparams, params, expect, ncols, err);
 
-		if (res || attempt == 5 || !em_db_retryable(err))
+		if (res || !em_db_retry_again(conn, attempt, err))
 			return res;
-		usleep((useconds_t)(delay_us + random() % delay_us));
-		delay_us *= 2;
 	}
 }

@@ -37,7 +37,45 @@ static int valid_role_name(const char *s)
 	return strncmp(s, "earmark_", 8) != 0 && strncmp(s, "pg_", 3) != 0;
 }
 
-int em_user_add(PGconn *admin, const char *name, const char *roles, struct em_error *err)
+/*
+ * Sets, inside the caller's transaction, the person's townships in a book
+ * (earmark.user_scope, which only the schema owner's members may call):
+ * "610826101,610826102", or "" for the county office.
+ */
+static int scope_call(PGconn *admin, const char *book, const char *name, const char *townships,
+		      struct em_error *err)
+{
+	const char *params[] = { book, name, townships };
+	PGresult *res = em_db_exec(admin,
+				   "SELECT earmark.user_scope($1, $2, "
+				   "pg_catalog.array_remove(pg_catalog.string_to_array($3, ','), ''))",
+				   3, params, PGRES_TUPLES_OK, 1, err);
+
+	if (!res)
+		return EM_ERR;
+	PQclear(res);
+	return 0;
+}
+
+int em_user_scope(PGconn *admin, const char *book, const char *name, const char *townships,
+		  struct em_error *err)
+{
+	if (!valid_role_name(name)) {
+		em_error_set(err, "invalid user name '%.64s'", name);
+		em_error_hint(err, "lowercase letters, digits and '_', starting with a letter; not earmark_* or pg_*");
+		return EM_ERR;
+	}
+	if (em_db_command(admin, "BEGIN", 0, NULL, err) < 0)
+		return EM_ERR;
+	if (scope_call(admin, book, name, townships, err) < 0) {
+		PQclear(PQexec(admin, "ROLLBACK"));
+		return EM_ERR;
+	}
+	return em_db_command(admin, "COMMIT", 0, NULL, err);
+}
+
+int em_user_add(PGconn *admin, const char *name, const char *roles, const char *book,
+		const char *townships, struct em_error *err)
 {
 	struct em_strbuf sql = EM_STRBUF_INIT;
 	char *list = strdup(roles ? roles : "");
@@ -125,6 +163,11 @@ int em_user_add(PGconn *admin, const char *name, const char *roles, struct em_er
 			}
 			goto out;
 		}
+	}
+	/* The scope in the same transaction: never an unscoped moment. */
+	if (townships && scope_call(admin, book, name, townships, err) < 0) {
+		PQclear(PQexec(admin, "ROLLBACK"));
+		goto out;
 	}
 	if (em_db_command(admin, "COMMIT", 0, NULL, err) < 0)
 		goto out;
@@ -414,4 +457,133 @@ out:
 	em_strbuf_release(&path);
 	em_strbuf_release(&json);
 	return ret;
+}
+
+/*
+ * A refusal for want of a privilege (42501 "permission denied for function
+ * voucher_post" or "... for table pay_staging") says which job the command
+ * needs: the group roles of section 8 that hold the privilege, read from
+ * the catalog so the answer follows the grants.  The message names the
+ * person, the command and the roles; the SQLSTATE stays 42501.  Anything
+ * else, or a failed lookup, leaves err as it was.
+ */
+void em_user_explain_denied(PGconn *conn, const char *command, struct em_error *err)
+{
+	static const char fn_prefix[] = "permission denied for function ";
+	static const char tab_prefix[] = "permission denied for table ";
+	const char *object;
+	int is_function;
+	PGresult *res;
+
+	if (!conn || PQstatus(conn) != CONNECTION_OK || !err->message || strcmp(err->sqlstate, "42501") != 0)
+		return;
+	switch (PQtransactionStatus(conn)) {
+	case PQTRANS_IDLE:
+		break;
+	case PQTRANS_INTRANS:
+	case PQTRANS_INERROR:
+		/* the refused transaction is still open: end it (nothing of it is kept) */
+		PQclear(PQexec(conn, "ROLLBACK"));
+		if (PQtransactionStatus(conn) != PQTRANS_IDLE)
+			return;
+		break;
+	default:
+		return;   /* a command or COPY still running: nothing safe to send */
+	}
+	if (strncmp(err->message, fn_prefix, sizeof(fn_prefix) - 1) == 0) {
+		object = err->message + sizeof(fn_prefix) - 1;
+		is_function = 1;
+	} else if (strncmp(err->message, tab_prefix, sizeof(tab_prefix) - 1) == 0) {
+		object = err->message + sizeof(tab_prefix) - 1;
+		is_function = 0;
+	} else {
+		return;
+	}
+	{
+		const char *params[] = { object, is_function ? "f" : "t" };
+		res = em_db_exec(conn,
+				 "SELECT CAST(current_user AS text), "
+				 "       pg_catalog.string_agg(pg_catalog.substr(g.r, 9), ' or ' ORDER BY g.n), "
+				 "       (pg_catalog.array_agg(pg_catalog.substr(g.r, 9) ORDER BY g.n))[1] "
+				 "  FROM pg_catalog.unnest(ARRAY['earmark_clerk', 'earmark_reviewer', "
+				 "       'earmark_bookkeeper', 'earmark_cashier', 'earmark_admin', "
+				 "       'earmark_auditor', 'earmark_public']) WITH ORDINALITY g(r, n) "
+				 " WHERE CASE WHEN $2 = 'f' THEN EXISTS ("
+				 "         SELECT 1 FROM pg_catalog.pg_proc p "
+				 "          WHERE p.pronamespace = 'earmark'::regnamespace AND p.proname = $1 "
+				 "            AND pg_catalog.has_function_privilege(g.r, p.oid, 'EXECUTE')) "
+				 "       ELSE EXISTS ("
+				 "         SELECT 1 FROM pg_catalog.pg_class c "
+				 "          WHERE c.relnamespace = 'earmark'::regnamespace AND c.relname = $1 "
+				 "            AND (pg_catalog.has_table_privilege(g.r, c.oid, 'SELECT') "
+				 "                 OR pg_catalog.has_table_privilege(g.r, c.oid, 'INSERT'))) END",
+				 2, params, PGRES_TUPLES_OK, 3, NULL);
+	}
+	if (!res)
+		return;
+	if (PQntuples(res) == 1 && PQgetisnull(res, 0, 1)) {
+		/* no job holds it: the schema owner's, run on the admin connection */
+		char *who = strdup(PQgetvalue(res, 0, 0));
+		char *what = strdup(object);
+
+		if (!who || !what)
+			abort();
+		em_error_set(err, "'%s' may not run '%s': no job of section 8 may", who, command);
+		em_error_detail(err, "%s earmark.%s is granted to no application role", is_function ? "function" : "table",
+				what);
+		em_error_hint(err, "the database administrator runs it, on the admin connection");
+		memcpy(err->sqlstate, "42501", 6);
+		free(who);
+		free(what);
+	} else if (PQntuples(res) == 1) {
+		char *who = strdup(PQgetvalue(res, 0, 0));
+		char *jobs = strdup(PQgetvalue(res, 0, 1));
+		char *what = strdup(object);
+		char *first = strdup(PQgetvalue(res, 0, 2));
+
+		if (!who || !jobs || !what || !first)
+			abort();
+		em_error_set(err, "'%s' may not run '%s': it needs the %s role", who, command, jobs);
+		em_error_detail(err, "%s earmark.%s is granted to: %s (DESIGN section 8)",
+				is_function ? "function" : "table", what, jobs);
+		em_error_hint(err, "a person of that job runs it; or the database administrator grants it: "
+				   "earmark user add %s --role %s", who, first);
+		memcpy(err->sqlstate, "42501", 6);
+		free(who);
+		free(jobs);
+		free(what);
+		free(first);
+	}
+	PQclear(res);
+}
+
+/*
+ * Refuses a township officer (scoped in book, migration 0016) a command
+ * that needs the whole book, such as recomputing the hash chain: row-level
+ * security shows them only their townships' lines, so the recomputed
+ * chain would not match and would look broken.  0 for the county office.
+ */
+int em_user_county_only(PGconn *conn, const char *book, const char *command, struct em_error *err)
+{
+	const char *params[] = { book };
+	PGresult *res = em_db_exec(conn,
+				   "SELECT earmark.book_of($1) = ANY (earmark.scope_books()), "
+				   "       (SELECT pg_catalog.string_agg(s.township, ',' ORDER BY s.township) "
+				   "          FROM earmark.user_township s JOIN earmark.book b ON b.book_id = s.book_id "
+				   "         WHERE b.code = $1 AND s.person = earmark.scope_person())",
+				   1, params, PGRES_TUPLES_OK, 2, err);
+	int scoped;
+
+	if (!res)
+		return EM_ERR;
+	scoped = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	if (scoped) {
+		em_error_set(err, "'%s' needs the whole book: a township officer sees only their townships (T1)",
+			     command);
+		em_error_detail(err, "you work in townships %s of book '%s'", PQgetvalue(res, 0, 1), book);
+		em_error_hint(err, "the county office or the auditor runs it");
+		memcpy(err->sqlstate, "EMT01", 6);
+	}
+	PQclear(res);
+	return scoped ? EM_ERR : 0;
 }

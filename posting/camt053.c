@@ -308,31 +308,25 @@ static void quiet(void *ctx, const char *msg, ...)
 	(void)ctx, (void)msg;
 }
 
-int em_camt053_read(struct em_stmt_file *f, const char *file, const char *xsd, struct em_error *err)
+int em_camt053_parse(struct em_stmt_file *f, const char *file, const char *data, size_t len,
+		     const char *xsd, struct _xmlSchema *loaded, struct em_error *err)
 {
-	struct em_strbuf raw = EM_STRBUF_INIT;
 	struct em_strbuf why = EM_STRBUF_INIT;
 	xmlParserCtxtPtr pctx = NULL;
 	xmlDocPtr doc = NULL;
 	xmlSchemaParserCtxtPtr sp = NULL;
-	xmlSchemaPtr schema = NULL;
+	xmlSchemaPtr schema = loaded;
 	xmlSchemaValidCtxtPtr vc = NULL;
 	xmlNode *root, *bk;
-	FILE *in = NULL;
 	int ret = EM_ERR;
 	size_t cap = 0;
 
 	f->format = "camt053";
-	f->source = xstrdup(file);
-	in = fopen(file, "rb");
-	if (!in) {
+	if (!f->source)
+		f->source = xstrdup(file);
+	if (len > EM_CAMT_MAX) {
 		em_error_set(err, "cannot read statement '%s'", file);
-		em_error_detail(err, "%s", strerror(errno));
-		goto out;
-	}
-	if (em_strbuf_read_fd(&raw, fileno(in), EM_CAMT_MAX) < 0) {
-		em_error_set(err, "cannot read statement '%s'", file);
-		em_error_detail(err, "the file is unreadable or larger than %u bytes", EM_CAMT_MAX);
+		em_error_detail(err, "the file is larger than %u bytes", EM_CAMT_MAX);
 		goto out;
 	}
 	/*
@@ -340,13 +334,13 @@ int em_camt053_read(struct em_stmt_file *f, const char *file, const char *xsd, s
 	 * them.  A NUL byte means UTF-16 or UTF-32, where the search below would
 	 * not see a declaration: camt.053 files are UTF-8, so those are refused.
 	 */
-	if (memchr(raw.buf, '\0', raw.len)) {
+	if (memchr(data, '\0', len)) {
 		em_error_set(err, "statement '%s' is not UTF-8 text and is refused (safe XML)", file);
 		em_error_detail(err, "it holds NUL bytes, as UTF-16 or UTF-32 files do");
 		em_error_hint(err, "use the statement file as the bank sent it, in UTF-8");
 		goto out;
 	}
-	if (strstr(raw.buf, "<!DOCTYPE") || strstr(raw.buf, "<!ENTITY")) {
+	if (memmem(data, len, "<!DOCTYPE", 9) || memmem(data, len, "<!ENTITY", 8)) {
 		em_error_set(err, "statement '%s' has a DOCTYPE or ENTITY declaration and is refused (safe XML)", file);
 		em_error_detail(err, "camt.053 has no DTD; declarations could expand entities or reach the network");
 		em_error_hint(err, "use the statement file as the bank sent it, without a DOCTYPE");
@@ -356,7 +350,7 @@ int em_camt053_read(struct em_stmt_file *f, const char *file, const char *xsd, s
 	if (!pctx)
 		abort();
 	xmlSetGenericErrorFunc(NULL, quiet);
-	doc = xmlCtxtReadMemory(pctx, raw.buf, (int)raw.len, file, NULL,
+	doc = xmlCtxtReadMemory(pctx, data, (int)len, file, NULL,
 				XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (!doc || !pctx->wellFormed) {
 		const xmlError *e = xmlCtxtGetLastError(pctx);
@@ -379,9 +373,11 @@ int em_camt053_read(struct em_stmt_file *f, const char *file, const char *xsd, s
 		em_error_set(err, "statement '%s' has a DOCTYPE and is refused (safe XML)", file);
 		goto out;
 	}
-	sp = xmlSchemaNewParserCtxt(xsd);
-	if (sp)
-		schema = xmlSchemaParse(sp);
+	if (!schema) {
+		sp = xmlSchemaNewParserCtxt(xsd);
+		if (sp)
+			schema = xmlSchemaParse(sp);
+	}
 	if (!schema) {
 		em_error_set(err, "cannot load the camt.053.001.02 schema '%s'", xsd);
 		em_error_hint(err, "it ships as config/iso20022/camt.053.001.02.xsd; --schema FILE names another");
@@ -417,7 +413,7 @@ int em_camt053_read(struct em_stmt_file *f, const char *file, const char *xsd, s
 out:
 	if (vc)
 		xmlSchemaFreeValidCtxt(vc);
-	if (schema)
+	if (schema && schema != loaded)
 		xmlSchemaFree(schema);
 	if (sp)
 		xmlSchemaFreeParserCtxt(sp);
@@ -425,9 +421,33 @@ out:
 		xmlFreeDoc(doc);
 	if (pctx)
 		xmlFreeParserCtxt(pctx);
+	em_strbuf_release(&why);
+	return ret;
+}
+
+int em_camt053_read(struct em_stmt_file *f, const char *file, const char *xsd, struct em_error *err)
+{
+	struct em_strbuf raw = EM_STRBUF_INIT;
+	FILE *in = NULL;
+	int ret = EM_ERR;
+
+	f->format = "camt053";
+	f->source = xstrdup(file);
+	in = fopen(file, "rb");
+	if (!in) {
+		em_error_set(err, "cannot read statement '%s'", file);
+		em_error_detail(err, "%s", strerror(errno));
+		goto out;
+	}
+	if (em_strbuf_read_fd(&raw, fileno(in), EM_CAMT_MAX) < 0) {
+		em_error_set(err, "cannot read statement '%s'", file);
+		em_error_detail(err, "the file is unreadable or larger than %u bytes", EM_CAMT_MAX);
+		goto out;
+	}
+	ret = em_camt053_parse(f, file, raw.buf, raw.len, xsd, NULL, err);
+out:
 	if (in)
 		fclose(in);
-	em_strbuf_release(&why);
 	em_strbuf_release(&raw);
 	return ret;
 }

@@ -80,8 +80,8 @@ int em_list_create(PGconn *conn, const char *book, const char *code, const char 
 		goto out;
 	{
 		const char *params[] = { book, code, project, title, json.buf };
-		res = em_db_exec(conn, "SELECT earmark.list_create($1, $2, $3, $4, $5::jsonb)", 5, params,
-				 PGRES_TUPLES_OK, 1, err);
+		res = em_db_exec_retry(conn, "SELECT earmark.list_create($1, $2, $3, $4, $5::jsonb)", 5,
+				       params, PGRES_TUPLES_OK, 1, err);
 	}
 	if (res)
 		ret = 0;

@@ -817,8 +817,9 @@ out:
 	return ret;
 }
 
-int em_pain001_export(PGconn *conn, const char *book, const char *batch, const char *path,
-		      long *count, long long *total_fen, struct em_error *err)
+/* One attempt of the whole export: BEGIN, mark sent, the temporary file, COMMIT, rename. */
+static int pain001_export_once(PGconn *conn, const char *book, const char *batch, const char *path,
+			       long *count, long long *total_fen, struct em_error *err)
 {
 	const char *params[2] = { book, batch };
 	struct em_pain001_batch b = EM_PAIN001_BATCH_INIT;
@@ -919,5 +920,23 @@ out:
 	em_pain001_batch_release(&b);
 	PQclear(res);
 	em_strbuf_release(&tmp);
+	return ret;
+}
+
+/*
+ * A deadlock or serialization failure rolled the whole transaction back
+ * and removed the temporary file: the export runs again from the start
+ * (ledger/db.h).
+ */
+int em_pain001_export(PGconn *conn, const char *book, const char *batch, const char *path,
+		      long *count, long long *total_fen, struct em_error *err)
+{
+	int ret;
+
+	for (int attempt = 0;
+	     (ret = pain001_export_once(conn, book, batch, path, count, total_fen, err)) < 0 &&
+	     em_db_retry_again(conn, attempt, err);
+	     attempt++)
+		;
 	return ret;
 }

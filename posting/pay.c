@@ -76,8 +76,9 @@ static int copy_rows(PGconn *conn, const char *stage, const struct em_strbuf *ro
 	return ret;
 }
 
-int em_pay_batch(PGconn *conn, const char *book, const char *path, const struct em_pay_opts *o,
-		 size_t *count, struct em_error *err)
+/* One attempt of the whole batch: reading the file, BEGIN, COPY, checks, COMMIT. */
+static int pay_batch_once(PGconn *conn, const char *book, const char *path,
+			  const struct em_pay_opts *o, size_t *count, struct em_error *err)
 {
 	struct em_csv csv = EM_CSV_INIT;
 	struct em_strbuf rows = EM_STRBUF_INIT;
@@ -119,5 +120,22 @@ out:
 	PQclear(res);
 	em_strbuf_release(&rows);
 	em_csv_release(&csv);
+	return ret;
+}
+
+/*
+ * A deadlock or serialization failure rolled the whole transaction back:
+ * it runs again from the start (ledger/db.h); with --key a batch that did
+ * commit is answered, not written twice (D9).
+ */
+int em_pay_batch(PGconn *conn, const char *book, const char *path, const struct em_pay_opts *o,
+		 size_t *count, struct em_error *err)
+{
+	int ret;
+
+	for (int attempt = 0; (ret = pay_batch_once(conn, book, path, o, count, err)) < 0 &&
+			      em_db_retry_again(conn, attempt, err);
+	     attempt++)
+		;
 	return ret;
 }

@@ -20,8 +20,20 @@ struct em_strbuf;
  */
 int em_migrate(PGconn *admin, const char *sqldir, struct em_strbuf *log, struct em_error *err);
 
-/* Creates (or extends) login role name with the group roles in roles ("clerk,reviewer"). */
-int em_user_add(PGconn *admin, const char *name, const char *roles, struct em_error *err);
+/*
+ * Creates (or extends) login role name with the group roles in roles
+ * ("clerk,reviewer"); with townships ("610826101,610826102"), scopes it to
+ * them in book, in the same transaction (migration 0016).
+ */
+int em_user_add(PGconn *admin, const char *name, const char *roles, const char *book,
+		const char *townships, struct em_error *err);
+/* Sets a person's townships in book; "" makes them county office (unscoped). */
+int em_user_scope(PGconn *admin, const char *book, const char *name, const char *townships,
+		  struct em_error *err);
+/* Rewrites a 42501 "permission denied for function/table X" as the job command needs. */
+void em_user_explain_denied(PGconn *conn, const char *command, struct em_error *err);
+/* Refuses (EMT01) a person scoped to townships in book a command that needs the whole book. */
+int em_user_county_only(PGconn *conn, const char *book, const char *command, struct em_error *err);
 
 /*
  * Creates a book with the chart of accounts read from accounts_csv and the

@@ -144,6 +144,7 @@ int em_stmt_csv_read(struct em_stmt_file *f, const char *path, const char *mappi
 	int ret = EM_ERR;
 	int rc;
 	int64_t prev_balance = 0;
+	int64_t rolled;
 	char hex[65];
 
 	memset(&m, 0, sizeof(m));
@@ -222,9 +223,10 @@ int em_stmt_csv_read(struct em_stmt_file *f, const char *path, const char *mappi
 			   money_field(FIELD(C_CREDIT), &credit, err) < 0) {
 			goto line_err;
 		}
-		if (debit < 0)
-			debit = -debit; /* some banks print the debit column negative */
-		l->amount_fen = credit - debit;
+		/* some banks print the debit column negative; sums are checked, never wrapped */
+		if ((debit < 0 && __builtin_sub_overflow((int64_t)0, debit, &debit)) ||
+		    __builtin_sub_overflow(credit, debit, &l->amount_fen))
+			goto too_large;
 		if (money_field(FIELD(C_BALANCE), &balance, err) < 0)
 			goto line_err;
 		if (l->amount_fen == 0) {
@@ -232,11 +234,12 @@ int em_stmt_csv_read(struct em_stmt_file *f, const char *path, const char *mappi
 			goto out;
 		}
 		if (s->nlines == 1) {
-			s->opening_fen = balance - l->amount_fen;
+			if (__builtin_sub_overflow(balance, l->amount_fen, &s->opening_fen))
+				goto too_large;
 			s->has_opening = 1;
 			s->account = xstrdup(acct);
 			memcpy(s->from, l->booking_date, 11);
-		} else if (prev_balance + l->amount_fen != balance) {
+		} else if (__builtin_add_overflow(prev_balance, l->amount_fen, &rolled) || rolled != balance) {
 			char a[EM_MONEY_BUFSZ], b[EM_MONEY_BUFSZ], c[EM_MONEY_BUFSZ];
 			em_error_set(err, "%s:%zu: balances do not roll (EMB01 balances)", path, row->line);
 			em_error_detail(err, "previous balance %s + entry %s <> balance %s",
@@ -278,6 +281,11 @@ int em_stmt_csv_read(struct em_stmt_file *f, const char *path, const char *mappi
 			em_strbuf_addf(&digest_in, "%s\x1f", row->fields[c]);
 		em_strbuf_addc(&digest_in, '\n');
 		continue;
+too_large:
+		em_error_set(err, "%s:%zu: the amounts and balances are too large to add up", path, row->line);
+		em_error_detail(err, "earmark keeps fen in 64 bits, up to 92,233,720,368,547,758.07");
+		em_error_hint(err, "this is not a statement of a dedicated account; check the export and the column mapping");
+		goto out;
 line_err:
 		{
 			char *why = xstrdup(err->message);
@@ -310,12 +318,20 @@ out:
 
 /* ---- checks, description, import ----------------------------------------- */
 
-static int64_t entries_fen(const struct em_stmt *s)
+/*
+ * The sum of the entries into *sum and whether opening + sum = closing;
+ * a sum beyond int64 (a file made to overflow it) does not roll, and *sum
+ * is then what was added before it would have wrapped.
+ */
+static int rolls(const struct em_stmt *s, int64_t *sum)
 {
-	int64_t sum = 0;
+	int64_t end;
+
+	*sum = 0;
 	for (size_t j = 0; j < s->nlines; j++)
-		sum += s->lines[j].amount_fen; /* amounts are bounded by the parser; a county's month cannot overflow */
-	return sum;
+		if (__builtin_add_overflow(*sum, s->lines[j].amount_fen, sum))
+			return 0;
+	return !__builtin_add_overflow(s->opening_fen, *sum, &end) && end == s->closing_fen;
 }
 
 int em_stmt_check(const struct em_stmt_file *f, const char *account_no, struct em_error *err)
@@ -337,10 +353,11 @@ int em_stmt_check(const struct em_stmt_file *f, const char *account_no, struct e
 			em_error_hint(err, "ask the bank for the statement of the CNY dedicated account");
 			return EM_ERR;
 		}
-		if (s->opening_fen + entries_fen(s) != s->closing_fen) {
+		int64_t sum;
+		if (!rolls(s, &sum)) {
 			em_error_set(err, "statement '%s' in %s does not roll: opening %s + entries %s <> closing %s (EMB01 balances)",
 				     s->ref, f->source, em_money_format_grouped(s->opening_fen, a, sizeof(a)),
-				     em_money_format_grouped(entries_fen(s), b, sizeof(b)),
+				     em_money_format_grouped(sum, b, sizeof(b)),
 				     em_money_format_grouped(s->closing_fen, c, sizeof(c)));
 			em_error_detail(err, "%zu entries", s->nlines);
 			em_error_hint(err, "the file is incomplete or altered; ask the bank for it again");
@@ -355,7 +372,8 @@ void em_stmt_describe(const struct em_stmt_file *f, struct em_strbuf *out)
 	for (size_t i = 0; i < f->n; i++) {
 		const struct em_stmt *s = &f->stmts[i];
 		char a[EM_MONEY_BUFSZ], b[EM_MONEY_BUFSZ], c[EM_MONEY_BUFSZ];
-		int64_t sum = entries_fen(s);
+		int64_t sum;
+		int rolling = rolls(s, &sum);
 		size_t returned = 0;
 		for (size_t j = 0; j < s->nlines; j++)
 			returned += s->lines[j].returned != 0;
@@ -365,7 +383,7 @@ void em_stmt_describe(const struct em_stmt_file *f, struct em_strbuf *out)
 			       em_money_format_grouped(s->opening_fen, a, sizeof(a)), s->nlines,
 			       em_money_format_grouped(sum, b, sizeof(b)),
 			       em_money_format_grouped(s->closing_fen, c, sizeof(c)),
-			       s->opening_fen + sum == s->closing_fen ? "balances roll" : "balances DO NOT roll");
+			       rolling ? "balances roll" : "balances DO NOT roll");
 		if (returned)
 			em_strbuf_addf(out, ", %zu returned", returned);
 		em_strbuf_addc(out, '\n');

@@ -57,6 +57,14 @@ struct em_stmt_file {
  * Refuses malformed XML and schema errors with the line.
  */
 int em_camt053_read(struct em_stmt_file *f, const char *path, const char *xsd, struct em_error *err);
+/*
+ * The same on a file's bytes in memory (name for messages), for callers
+ * that have them already and for tests/fuzz: against loaded, a schema the
+ * caller parsed and still owns, or when loaded is NULL the one at xsd.
+ */
+struct _xmlSchema;
+int em_camt053_parse(struct em_stmt_file *f, const char *name, const char *data, size_t len,
+		     const char *xsd, struct _xmlSchema *loaded, struct em_error *err);
 /* Reads a bank's CSV statement with the column mapping in the INI file mapping. */
 int em_stmt_csv_read(struct em_stmt_file *f, const char *path, const char *mapping,
 		     const char *encoding, struct em_error *err);

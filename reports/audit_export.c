@@ -3,10 +3,12 @@
  * (DESIGN section 6).
  *
  * Each XML file is streamed from single-row-mode queries through libxml2's
- * text writer into a file in a private temporary folder beside the output;
- * the writer's sink hashes every byte it writes, so the SHA-256 each
- * Reference carries is computed in the same pass and no file is read back.
- * Memory stays constant whatever the size of the book.  The signature is
+ * text writer (the general ledger entries, the bulk, from one COPY stream
+ * and written by hand the way the writer writes: see "ledger.xml" below)
+ * into a file in a private temporary folder beside the output; the sink
+ * hashes every byte written, so the SHA-256 each Reference carries is
+ * computed in the same pass.  Memory stays constant whatever the size of
+ * the book (the ids-to-codes of the dimensions aside).  The signature is
  * then built (XMLDSig, exclusive C14N, RSA >= 3072 or ECDSA P-256 with
  * SHA-256, XAdES-B SignedProperties), the ZIP is written with libzip under
  * a temporary name (mimetype first and stored), the package is recorded
@@ -20,6 +22,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,10 +55,276 @@ const char *const em_audit_files[] = {
 	"schemas/ledger.xsd", "schemas/balances.xsd", "schemas/control.xsd",
 };
 
+/* ---- the ZIP, written while the files are ------------------------------ */
+
+/*
+ * A package's ZIP is written by libzip on a thread of its own while the
+ * files are made: every entry but mimetype is a source that reads, in ZIP
+ * order, from one queue of chunks that this thread fills.  ledger.xml, the
+ * bulk, goes into the queue as it is written, so deflating it overlaps
+ * with reading the books; the small files go in whole once written.  The
+ * ZIP is written under a temporary name, as before, and is only renamed
+ * into place once complete and recorded.
+ */
+#define ZCHUNK (256 * 1024)
+#define ZQUEUE 16
+
+struct zchunk {
+	char *buf;               /* NULL: the end of the current entry */
+	int len;
+};
+
+struct zipper {
+	pthread_t th;
+	int running;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct zchunk q[ZQUEUE];
+	int head, count;
+	int aborted;             /* the writer gave up: sources fail */
+	int done;                /* the thread has finished */
+	int ok;                  /* ... and the ZIP is complete */
+	char why[256];           /* else what libzip said */
+	const char *path;
+	/* the reading side, on the thread */
+	struct zchunk cur;
+	int off, at_end;
+};
+
+static const char *const zip_entries[] = {
+	"ledger.xml", "balances.xml", "control.xml", "schemas/ledger.xsd", "schemas/balances.xsd",
+	"schemas/control.xsd", EM_AUDIT_SIGFILE, NULL,
+};
+
+/* The next chunk for the thread; 0 when given up. */
+static int zipper_take(struct zipper *zp, struct zchunk *c)
+{
+	pthread_mutex_lock(&zp->mu);
+	while (zp->count == 0 && !zp->aborted)
+		pthread_cond_wait(&zp->cv, &zp->mu);
+	if (zp->count == 0) {
+		pthread_mutex_unlock(&zp->mu);
+		return 0;
+	}
+	*c = zp->q[zp->head];
+	zp->head = (zp->head + 1) % ZQUEUE;
+	zp->count--;
+	pthread_cond_broadcast(&zp->cv);
+	pthread_mutex_unlock(&zp->mu);
+	return 1;
+}
+
+static zip_int64_t zipper_source(void *ud, void *data, zip_uint64_t len, zip_source_cmd_t cmd)
+{
+	struct zipper *zp = ud;
+
+	switch (cmd) {
+	case ZIP_SOURCE_OPEN:
+		zp->at_end = 0;
+		return 0;
+	case ZIP_SOURCE_READ: {
+		zip_uint64_t n = 0;
+
+		while (!zp->at_end && n < len) {
+			if (!zp->cur.buf) {
+				if (!zipper_take(zp, &zp->cur))
+					return -1;
+				zp->off = 0;
+				if (!zp->cur.buf) {
+					zp->at_end = 1;
+					break;
+				}
+			}
+			{
+				zip_uint64_t k = (zip_uint64_t)(zp->cur.len - zp->off);
+
+				if (k > len - n)
+					k = len - n;
+				memcpy((char *)data + n, zp->cur.buf + zp->off, (size_t)k);
+				n += k;
+				zp->off += (int)k;
+				if (zp->off == zp->cur.len) {
+					free(zp->cur.buf);
+					zp->cur.buf = NULL;
+				}
+			}
+		}
+		return (zip_int64_t)n;
+	}
+	case ZIP_SOURCE_CLOSE:
+		return 0;
+	case ZIP_SOURCE_STAT: {
+		zip_stat_t *st = data;
+
+		zip_stat_init(st);
+		st->mtime = time(NULL);
+		st->valid |= ZIP_STAT_MTIME;
+		return sizeof(*st);
+	}
+	case ZIP_SOURCE_ERROR:
+		return 2 * sizeof(int);
+	case ZIP_SOURCE_FREE:
+		return 0;
+	case ZIP_SOURCE_SUPPORTS:
+		return zip_source_make_command_bitmap(ZIP_SOURCE_OPEN, ZIP_SOURCE_READ,
+						      ZIP_SOURCE_CLOSE, ZIP_SOURCE_STAT,
+						      ZIP_SOURCE_ERROR, ZIP_SOURCE_FREE, -1);
+	default:
+		return -1;
+	}
+}
+
+static void *zipper_main(void *arg)
+{
+	struct zipper *zp = arg;
+	zip_t *z;
+	zip_source_t *src;
+	zip_int64_t idx;
+	int zerr = 0;
+
+	z = zip_open(zp->path, ZIP_CREATE | ZIP_EXCL, &zerr);
+	if (!z) {
+		zip_error_t ze;
+
+		zip_error_init_with_code(&ze, zerr);
+		snprintf(zp->why, sizeof(zp->why), "%s", zip_error_strerror(&ze));
+		zip_error_fini(&ze);
+		goto out;
+	}
+	src = zip_source_buffer(z, EM_AUDIT_MIMETYPE, strlen(EM_AUDIT_MIMETYPE), 0);
+	if (!src || (idx = zip_file_add(z, "mimetype", src, 0)) < 0) {
+		zip_source_free(src);
+		goto zfail;
+	}
+	if (zip_set_file_compression(z, (zip_uint64_t)idx, ZIP_CM_STORE, 0) < 0)
+		goto zfail;
+	for (int i = 0; zip_entries[i]; i++) {
+		src = zip_source_function(z, zipper_source, zp);
+		if (!src || (idx = zip_file_add(z, zip_entries[i], src, ZIP_FL_ENC_UTF_8)) < 0) {
+			zip_source_free(src);
+			goto zfail;
+		}
+		/* deflate's fastest level: XML shrinks almost as well, at a third of the CPU */
+		if (zip_set_file_compression(z, (zip_uint64_t)idx, ZIP_CM_DEFLATE, 1) < 0)
+			goto zfail;
+	}
+	if (zip_close(z) < 0)
+		goto zfail;
+	zp->ok = 1;
+	goto out;
+zfail:
+	snprintf(zp->why, sizeof(zp->why), "%s", zip_strerror(z));
+	zip_discard(z);
+out:
+	pthread_mutex_lock(&zp->mu);
+	zp->done = 1;
+	pthread_cond_broadcast(&zp->cv);
+	pthread_mutex_unlock(&zp->mu);
+	return NULL;
+}
+
+static int zipper_start(struct zipper *zp, const char *path, struct em_error *err)
+{
+	memset(zp, 0, sizeof(*zp));
+	zp->path = path;
+	if (pthread_mutex_init(&zp->mu, NULL) != 0)
+		return em_error_set(err, "could not start writing '%s'", path);
+	if (pthread_cond_init(&zp->cv, NULL) != 0) {
+		pthread_mutex_destroy(&zp->mu);
+		return em_error_set(err, "could not start writing '%s'", path);
+	}
+	if (pthread_create(&zp->th, NULL, zipper_main, zp) != 0) {
+		pthread_cond_destroy(&zp->cv);
+		pthread_mutex_destroy(&zp->mu);
+		return em_error_set(err, "could not start writing '%s'", path);
+	}
+	zp->running = 1;
+	return 0;
+}
+
+/* Hands buf (malloc'd, now the zipper's; NULL ends the entry) to the thread. */
+static int zipper_put(struct zipper *zp, char *buf, int len)
+{
+	pthread_mutex_lock(&zp->mu);
+	while (zp->count == ZQUEUE && !zp->done)
+		pthread_cond_wait(&zp->cv, &zp->mu);
+	if (zp->done) {
+		pthread_mutex_unlock(&zp->mu);
+		free(buf);
+		return -1;
+	}
+	zp->q[(zp->head + zp->count) % ZQUEUE] = (struct zchunk){ buf, len };
+	zp->count++;
+	pthread_cond_broadcast(&zp->cv);
+	pthread_mutex_unlock(&zp->mu);
+	return 0;
+}
+
+/* A whole small file, read back, as the next entry. */
+static int zipper_put_file(struct zipper *zp, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	size_t n;
+
+	if (!f)
+		return -1;
+	for (;;) {
+		if (!(buf = malloc(ZCHUNK)))
+			abort();
+		n = fread(buf, 1, ZCHUNK, f);
+		if (n == 0) {
+			free(buf);
+			break;
+		}
+		if (zipper_put(zp, buf, (int)n) < 0) {
+			fclose(f);
+			return -1;
+		}
+	}
+	n = (size_t)ferror(f);
+	fclose(f);
+	return n ? -1 : zipper_put(zp, NULL, 0);
+}
+
+/*
+ * Waits for the thread; abort makes its sources fail first.  Returns 0
+ * when the ZIP is complete at zp->path.
+ */
+static int zipper_finish(struct zipper *zp, int abort_it, struct em_error *err)
+{
+	if (!zp->running)
+		return EM_ERR;
+	pthread_mutex_lock(&zp->mu);
+	if (abort_it)
+		zp->aborted = 1;
+	pthread_cond_broadcast(&zp->cv);
+	pthread_mutex_unlock(&zp->mu);
+	pthread_join(zp->th, NULL);
+	zp->running = 0;
+	while (zp->count > 0) {
+		free(zp->q[zp->head].buf);
+		zp->head = (zp->head + 1) % ZQUEUE;
+		zp->count--;
+	}
+	free(zp->cur.buf);
+	zp->cur.buf = NULL;
+	pthread_cond_destroy(&zp->cv);
+	pthread_mutex_destroy(&zp->mu);
+	if (abort_it)
+		return EM_ERR;
+	if (!zp->ok)
+		return em_error_set(err, "could not write '%s': %s", zp->path, zp->why);
+	return 0;
+}
+
 /* ---- a writer that hashes what it writes ----------------------------- */
 
 struct sink {
-	FILE *f;             /* the temporary file */
+	FILE *f;             /* the temporary file, or */
+	struct zipper *zp;   /* the ZIP being written */
+	char *pending;       /* bytes for zp not yet handed over */
+	int used;
 	EVP_MD_CTX *md;      /* SHA-256 of every byte written */
 	int failed;          /* a write failed */
 };
@@ -63,13 +332,40 @@ struct sink {
 static int sink_write(void *ctx, const char *buf, int len)
 {
 	struct sink *s = ctx;
+	int total = len;
 
-	if (len > 0 && (fwrite(buf, 1, (size_t)len, s->f) != (size_t)len ||
-			EVP_DigestUpdate(s->md, buf, (size_t)len) != 1)) {
-		s->failed = 1;
-		return -1;
+	if (len <= 0)
+		return 0;
+	if (s->failed || EVP_DigestUpdate(s->md, buf, (size_t)len) != 1)
+		goto fail;
+	if (s->f) {
+		if (fwrite(buf, 1, (size_t)len, s->f) != (size_t)len)
+			goto fail;
+		return len;
 	}
-	return len;
+	while (len > 0) {
+		int k;
+
+		if (!s->pending && !(s->pending = malloc(ZCHUNK)))
+			abort();
+		k = ZCHUNK - s->used < len ? ZCHUNK - s->used : len;
+		memcpy(s->pending + s->used, buf, (size_t)k);
+		s->used += k;
+		buf += k;
+		len -= k;
+		if (s->used == ZCHUNK) {
+			int r = zipper_put(s->zp, s->pending, s->used);
+
+			s->pending = NULL;
+			s->used = 0;
+			if (r < 0)
+				goto fail;
+		}
+	}
+	return total;
+fail:
+	s->failed = 1;
+	return -1;
 }
 
 struct xw {
@@ -118,14 +414,19 @@ static void xint(struct xw *x, const char *name, int64_t n)
 	xel(x, name, buf);
 }
 
-static int xw_open(struct xw *x, const char *path, const char *root, struct em_error *err)
+/* Starts a file at path, or, when zp is not NULL, the next entry of that ZIP. */
+static int xw_open(struct xw *x, const char *path, struct zipper *zp, const char *root,
+		   struct em_error *err)
 {
 	xmlOutputBufferPtr out;
 
 	memset(x, 0, sizeof(*x));
-	x->sink.f = fopen(path, "wbx");
+	x->sink.zp = zp;
+	if (!zp)
+		x->sink.f = fopen(path, "wbx");
 	x->sink.md = EVP_MD_CTX_new();
-	if (!x->sink.f || !x->sink.md || EVP_DigestInit_ex(x->sink.md, EVP_sha256(), NULL) != 1)
+	if ((!zp && !x->sink.f) || !x->sink.md ||
+	    EVP_DigestInit_ex(x->sink.md, EVP_sha256(), NULL) != 1)
 		return em_error_set(err, "could not create '%s': %s", path, strerror(errno));
 	out = xmlOutputBufferCreateIO(sink_write, NULL, &x->sink, NULL);
 	if (!out || !(x->w = xmlNewTextWriter(out))) {
@@ -141,7 +442,10 @@ static int xw_open(struct xw *x, const char *path, const char *root, struct em_e
 	return 0;
 }
 
-/* Ends the document, flushes, fsyncs; the digest goes to hex (65 bytes). */
+/*
+ * Ends the document and flushes; the digest goes to hex (65 bytes).  The
+ * file is temporary: only the finished package is synced to disk.
+ */
 static int xw_close(struct xw *x, const char *path, char hex[65], struct em_error *err)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
@@ -155,11 +459,23 @@ static int xw_close(struct xw *x, const char *path, char hex[65], struct em_erro
 		x->w = NULL;
 	}
 	if (x->sink.f) {
-		if (fflush(x->sink.f) != 0 || fsync(fileno(x->sink.f)) != 0)
+		if (fflush(x->sink.f) != 0)
 			x->failed = 1;
 		if (fclose(x->sink.f) != 0)
 			x->failed = 1;
 		x->sink.f = NULL;
+	}
+	if (x->sink.zp) {
+		/* the rest, and the end of the entry, only for a complete file */
+		if (hex && !x->failed && !x->sink.failed &&
+		    ((x->sink.used && zipper_put(x->sink.zp, x->sink.pending, x->sink.used) < 0) ||
+		     zipper_put(x->sink.zp, NULL, 0) < 0))
+			x->failed = 1;
+		else if (!hex || x->failed || x->sink.failed)
+			free(x->sink.pending);
+		x->sink.pending = NULL;
+		x->sink.used = 0;
+		x->sink.zp = NULL;
 	}
 	if (x->sink.md) {
 		if (hex && EVP_DigestFinal_ex(x->sink.md, md, &mdlen) == 1 && mdlen == EM_HASH_LEN)
@@ -254,26 +570,312 @@ static int write_master(PGconn *conn, struct xw *x, const char *book, const char
 
 /* ---- ledger.xml --------------------------------------------------------- */
 
+/*
+ * The general ledger entries are the bulk of a package: a million lines
+ * make some 400 MB of XML.  They come in one COPY stream (no per-row result
+ * objects), one row per line in chain order, the voucher's header only on
+ * its first line, dimensions as ids that the codes loaded beforehand name;
+ * the server walks the period's vouchers in chain order and each one's
+ * lines by their key, and only sorts the few lines of a voucher, not the
+ * book (the settings are read once, as InitPlans).  Their XML is written by hand into a
+ * buffer, escaped as libxml2's text writer escapes text and indented as it
+ * indents, so the file is byte for byte what the writer would make; the
+ * writer writes everything around them.
+ *
+ * COPY takes no parameters: the book and period are set with set_config
+ * for the transaction and read back with current_setting, never pasted.
+ */
 static const char entries_sql[] =
-	"SELECT v.chain_seq, v.number_text, v.vtype, v.voucher_date::text, "
-	"       COALESCE(o.number_text, ''), v.memo, v.prepared_by, v.reviewed_by, v.posted_by, "
-	"       (extract(epoch FROM v.posted_at) * 1000000)::bigint, "
-	"       COALESCE(encode(pv.chain_hash, 'hex'), repeat('0', 64)), encode(v.chain_hash, 'hex'), "
-	"       l.line_no, l.account, l.side, l.amount_fen, l.fund, l.project, l.village, "
-	"       l.household, l.bank_account, l.category, l.memo "
-	"  FROM earmark.voucher v "
-	"  JOIN earmark.line_coded l ON l.book_id = v.book_id AND l.voucher_id = v.voucher_id "
-	"  LEFT JOIN earmark.voucher o ON o.book_id = v.book_id AND o.voucher_id = v.reverses_id "
-	"  LEFT JOIN earmark.voucher pv ON pv.book_id = v.book_id AND pv.chain_seq = v.chain_seq - 1 "
-	" WHERE v.book_id = earmark.book_of($1) AND v.status = 'posted' "
-	"   AND v.voucher_date BETWEEN $2::date AND $3::date "
-	" ORDER BY v.chain_seq, l.line_no";
+	"COPY (SELECT x.chain_seq, "
+	"  CASE WHEN x.first THEN x.number_text END, CASE WHEN x.first THEN x.vtype END, "
+	"  CASE WHEN x.first THEN x.voucher_date END, "
+	"  CASE WHEN x.first THEN CASE WHEN x.reverses_id IS NULL THEN '' ELSE "
+	"       (SELECT o.number_text FROM earmark.voucher o "
+	"         WHERE o.book_id = x.book_id AND o.voucher_id = x.reverses_id) END END, "
+	"  CASE WHEN x.first THEN x.memo END, CASE WHEN x.first THEN x.prepared_by END, "
+	"  CASE WHEN x.first THEN x.reviewed_by END, CASE WHEN x.first THEN x.posted_by END, "
+	"  CASE WHEN x.first THEN (extract(epoch FROM x.posted_at) * 1000000)::bigint END, "
+	/* NULL: the previous row's voucher is the link before; else looked up */
+	"  CASE WHEN x.first AND x.pseq IS DISTINCT FROM x.chain_seq - 1 THEN "
+	"       COALESCE((SELECT encode(pv.chain_hash, 'hex') FROM earmark.voucher pv "
+	"                  WHERE pv.book_id = x.book_id AND pv.chain_seq = x.chain_seq - 1), "
+	"                repeat('0', 64)) END, "
+	"  CASE WHEN x.first THEN encode(x.chain_hash, 'hex') END, "
+	"  x.line_no, x.account_id, x.side, x.amount_fen, x.fund_id, x.project_id, x.village_id, "
+	"  x.household_id, x.bank_account_id, x.category_id, x.line_memo "
+	"FROM (SELECT v.*, l.line_no, l.account_id, l.side, l.amount_fen, l.fund_id, l.project_id, "
+	"             l.village_id, l.household_id, l.bank_account_id, l.category_id, "
+	"             l.memo AS line_memo, "
+	/* the voucher's first line: the row before it is another voucher's */
+	"             lag(v.chain_seq) OVER (ORDER BY v.chain_seq, l.line_no) "
+	"               IS DISTINCT FROM v.chain_seq AS first "
+	"        FROM (SELECT v.*, lag(v.chain_seq) OVER (ORDER BY v.chain_seq) AS pseq "
+	"                FROM earmark.voucher v "
+	"               WHERE v.book_id = (SELECT earmark.book_of(current_setting('earmark.audit_book'))) "
+	"                 AND v.status = 'posted' "
+	"                 AND v.voucher_date BETWEEN (SELECT current_setting('earmark.audit_from')::date) "
+	"                                        AND (SELECT current_setting('earmark.audit_to')::date)) v "
+	"        JOIN earmark.line l ON l.book_id = v.book_id AND l.voucher_id = v.voucher_id) x "
+	"ORDER BY x.chain_seq, x.line_no) TO STDOUT";
+
+/* The codes of the dimensions a line names by id: kind letter, id, code. */
+static const char codes_sql[] =
+	"COPY (WITH s AS (SELECT earmark.book_of(current_setting('earmark.audit_book')) AS b) "
+	"SELECT 'A', account_id, code FROM earmark.account, s WHERE book_id = s.b "
+	"UNION ALL SELECT 'F', fund_id, code FROM earmark.fund, s WHERE book_id = s.b "
+	"UNION ALL SELECT 'P', project_id, code FROM earmark.project, s WHERE book_id = s.b "
+	"UNION ALL SELECT 'V', village_id, code FROM earmark.village, s WHERE book_id = s.b "
+	"UNION ALL SELECT 'H', household_id, code FROM earmark.household, s WHERE book_id = s.b "
+	"UNION ALL SELECT 'B', bank_account_id, account_no FROM earmark.dedicated_account, s "
+	"           WHERE book_id = s.b "
+	"UNION ALL SELECT 'C', category_id, code FROM earmark.use_category, s WHERE book_id = s.b"
+	") TO STDOUT";
+
+/* ids to codes, one table per kind of dimension; codes live in one arena */
+struct idmap {
+	int64_t *ids;           /* 0: empty slot (identities start at 1) */
+	size_t *at;             /* offset of the code in arena */
+	size_t cap, n;
+	struct em_strbuf arena;
+};
+
+static void idmap_put(struct idmap *m, int64_t id, const char *code, size_t len)
+{
+	size_t i;
+
+	if ((m->n + 1) * 2 > m->cap) {
+		struct idmap old = *m;
+
+		m->cap = old.cap ? old.cap * 2 : 256;
+		m->ids = calloc(m->cap, sizeof(*m->ids));
+		m->at = calloc(m->cap, sizeof(*m->at));
+		if (!m->ids || !m->at)
+			abort();
+		for (size_t j = 0; j < old.cap; j++) {
+			if (!old.ids[j])
+				continue;
+			for (i = (size_t)old.ids[j] * 0x9E3779B97F4A7C15ULL >> 20 & (m->cap - 1); m->ids[i];
+			     i = (i + 1) & (m->cap - 1))
+				;
+			m->ids[i] = old.ids[j];
+			m->at[i] = old.at[j];
+		}
+		free(old.ids);
+		free(old.at);
+	}
+	for (i = (size_t)id * 0x9E3779B97F4A7C15ULL >> 20 & (m->cap - 1); m->ids[i] && m->ids[i] != id;
+	     i = (i + 1) & (m->cap - 1))
+		;
+	if (!m->ids[i])
+		m->n++;
+	m->ids[i] = id;
+	m->at[i] = m->arena.len;
+	em_strbuf_add(&m->arena, code, len);
+	em_strbuf_addc(&m->arena, '\0');
+}
+
+/* The code of id, "" for none (NULL in the row), NULL when unknown. */
+static const char *idmap_get(const struct idmap *m, const char *idtext)
+{
+	int64_t id;
+	size_t i;
+
+	if (!idtext)
+		return "";
+	id = strtoll(idtext, NULL, 10);
+	if (!m->cap || id <= 0)
+		return NULL;
+	for (i = (size_t)id * 0x9E3779B97F4A7C15ULL >> 20 & (m->cap - 1); m->ids[i];
+	     i = (i + 1) & (m->cap - 1))
+		if (m->ids[i] == id)
+			return m->arena.buf + m->at[i];
+	return NULL;
+}
+
+static void idmap_release(struct idmap *m)
+{
+	free(m->ids);
+	free(m->at);
+	em_strbuf_release(&m->arena);
+	memset(m, 0, sizeof(*m));
+}
+
+/*
+ * Splits a COPY text row in place into at most max fields, undoing COPY's
+ * escapes; NULL (\N) fields become NULL pointers.  Returns the number of
+ * fields.
+ */
+static int copy_fields(char *row, int len, char **f, int max)
+{
+	char *end = row + len, *in = row, *out;
+	int n = 0;
+
+	if (len > 0 && end[-1] == '\n')
+		end--;
+	while (n < max) {
+		char *start = out = in;
+
+		while (in < end && *in != '\t') {
+			if (*in != '\\' || in + 1 >= end) {
+				*out++ = *in++;
+				continue;
+			}
+			in++;
+			switch (*in) {
+			case 'b': *out++ = '\b'; in++; break;
+			case 'f': *out++ = '\f'; in++; break;
+			case 'n': *out++ = '\n'; in++; break;
+			case 'r': *out++ = '\r'; in++; break;
+			case 't': *out++ = '\t'; in++; break;
+			case 'v': *out++ = '\v'; in++; break;
+			case 'N': *out++ = '\0'; in++; start = NULL; break;
+			default:
+				if (*in >= '0' && *in <= '7') {
+					int c = 0;
+
+					for (int k = 0; k < 3 && in < end && *in >= '0' && *in <= '7'; k++)
+						c = c * 8 + (*in++ - '0');
+					*out++ = (char)c;
+				} else {
+					*out++ = *in++;
+				}
+			}
+		}
+		f[n++] = start;
+		if (in >= end) {
+			*out = '\0';
+			break;
+		}
+		*out = '\0';
+		in++;
+	}
+	return n;
+}
+
+/*
+ * Runs a COPY ... TO STDOUT and calls row for each row split into fields.
+ * Returns 0 or EM_ERR; the first error wins.
+ */
+static int each_copy_row(PGconn *conn, const char *sql, int nfields,
+			 int (*row)(char **f, void *ctx), void *ctx, struct em_error *err)
+{
+	PGresult *res = PQexec(conn, sql);
+	char *buf = NULL, *f[32];
+	int len, failed = 0;
+
+	if (PQresultStatus(res) != PGRES_COPY_OUT) {
+		em_error_from_result(err, res);
+		PQclear(res);
+		return EM_ERR;
+	}
+	PQclear(res);
+	while ((len = PQgetCopyData(conn, &buf, 0)) > 0) {
+		if (!failed && copy_fields(buf, len, f, nfields) != nfields) {
+			em_error_set(err, "could not read the books: a row of %d fields was expected", nfields);
+			failed = 1;
+		} else if (!failed && row(f, ctx) < 0) {
+			failed = 1;
+		}
+		PQfreemem(buf);
+	}
+	if (len == -2 && !failed) {
+		em_error_from_conn(err, conn, "could not read the books");
+		failed = 1;
+	}
+	while ((res = PQgetResult(conn)) != NULL) {
+		if (PQresultStatus(res) != PGRES_COMMAND_OK && !failed) {
+			em_error_from_result(err, res);
+			failed = 1;
+		}
+		PQclear(res);
+	}
+	return failed ? EM_ERR : 0;
+}
+
+/*
+ * What the files say about each other, gathered while they are written:
+ * the period's totals and per fund from the balances query (which reads
+ * every line once), the chain checkpoints from the ledger's stream.
+ */
+struct fund_total {
+	char *fund;
+	int64_t lines, debit_fen, credit_fen;
+};
+
+struct checkpoint {
+	char month[8];        /* YYYY-MM */
+	int64_t seq;
+	char hash[65];
+};
+
+struct summary {
+	int64_t vouchers, lines, debit_fen, credit_fen;
+	struct fund_total *funds;
+	size_t nfunds;
+	struct checkpoint *months;
+	size_t nmonths;
+};
+
+static void summary_release(struct summary *sum)
+{
+	for (size_t i = 0; i < sum->nfunds; i++)
+		free(sum->funds[i].fund);
+	free(sum->funds);
+	free(sum->months);
+}
+
+/* The month of a voucher's date: its last link so far is the checkpoint. */
+static void checkpoint_note(struct summary *sum, const char *date, int64_t seq, const char *hash)
+{
+	size_t i;
+
+	for (i = sum->nmonths; i > 0; i--)
+		if (strncmp(sum->months[i - 1].month, date, 7) == 0)
+			break;
+	if (i == 0) {
+		struct checkpoint *m = realloc(sum->months, (sum->nmonths + 1) * sizeof(*m));
+
+		if (!m)
+			abort();
+		sum->months = m;
+		i = ++sum->nmonths;
+		snprintf(m[i - 1].month, sizeof(m[i - 1].month), "%.7s", date);
+		m[i - 1].seq = 0;
+	}
+	if (seq > sum->months[i - 1].seq) {
+		sum->months[i - 1].seq = seq;
+		snprintf(sum->months[i - 1].hash, sizeof(sum->months[i - 1].hash), "%s", hash);
+	}
+}
+
+static int checkpoint_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct checkpoint *)a)->month, ((const struct checkpoint *)b)->month);
+}
 
 struct entries {
+	struct summary *sum;
 	struct xw *x;
-	int64_t seq;        /* voucher open in the writer, 0 none */
-	int64_t vouchers, lines;
+	struct idmap map[7];       /* A F P V H B C */
+	struct em_strbuf out;      /* XML not yet given to the sink */
+	int64_t seq;               /* voucher open in out, 0 none */
+	char hash[65];             /* its ChainHash */
+	int64_t vouchers, lines, debit_fen, credit_fen;
+	struct em_error *err;
 };
+
+static const char map_kinds[] = "AFPVHBC";
+
+static int code_row(char **f, void *ctx)
+{
+	struct entries *e = ctx;
+	const char *k = f[0] ? strchr(map_kinds, f[0][0]) : NULL;
+
+	if (!k || !*k || !f[1] || !f[2])
+		return em_error_set(e->err, "could not read the books: an unexpected code row");
+	idmap_put(&e->map[k - map_kinds], strtoll(f[1], NULL, 10), f[2], strlen(f[2]));
+	return 0;
+}
 
 static void posted_at_text(int64_t us, char buf[96])
 {
@@ -290,56 +892,144 @@ static void posted_at_text(int64_t us, char buf[96])
 		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, micros);
 }
 
-static int entry_row(PGresult *res, void *ctx)
+/* Text as libxml2's writer escapes it (xmlEncodeSpecialChars). */
+static void xml_text(struct em_strbuf *b, const char *s)
 {
-	struct entries *e = ctx;
-	struct xw *x = e->x;
-	int64_t seq = ival(res, 0);
-	char when[96];
+	const char *run = s;
 
-	if (seq != e->seq) {
-		if (e->seq)
-			xe(x);
-		e->seq = seq;
-		e->vouchers++;
-		posted_at_text(ival(res, 9), when);
-		xs(x, "Transaction");
-		xint(x, "ChainSeq", seq);
-		xel(x, "Number", val(res, 1));
-		xel(x, "Type", val(res, 2));
-		xel(x, "Date", val(res, 3));
-		xopt(x, "Reverses", val(res, 4));
-		xel(x, "Memo", val(res, 5));
-		xel(x, "PreparedBy", val(res, 6));
-		xel(x, "ReviewedBy", val(res, 7));
-		xel(x, "PostedBy", val(res, 8));
-		xel(x, "PostedAt", when);
-		xel(x, "ChainPrev", val(res, 10));
-		xel(x, "ChainHash", val(res, 11));
+	for (; *s; s++) {
+		const char *rep;
+
+		switch (*s) {
+		case '<': rep = "&lt;"; break;
+		case '>': rep = "&gt;"; break;
+		case '&': rep = "&amp;"; break;
+		case '"': rep = "&quot;"; break;
+		case '\r': rep = "&#13;"; break;
+		default: continue;
+		}
+		em_strbuf_add(b, run, (size_t)(s - run));
+		em_strbuf_adds(b, rep);
+		run = s + 1;
 	}
-	xs(x, "Line");
-	xel(x, "LineNo", val(res, 12));
-	xel(x, "Account", val(res, 13));
-	xel(x, "Side", val(res, 14));
-	xmoney(x, "Amount", ival(res, 15));
-	xel(x, "Fund", val(res, 16));
-	xopt(x, "Project", val(res, 17));
-	xopt(x, "Village", val(res, 18));
-	xopt(x, "Household", val(res, 19));
-	xopt(x, "BankAccount", val(res, 20));
-	xopt(x, "Category", val(res, 21));
-	xel(x, "Memo", val(res, 22));
-	xe(x);
-	e->lines++;
-	return x->failed ? -1 : 0;
+	em_strbuf_add(b, run, (size_t)(s - run));
 }
 
-struct summary {
-	int64_t vouchers, lines, debit_fen, credit_fen;
-};
+/* <name>text</name> on its own line, indented by ind spaces, as the writer does. */
+static void tel(struct em_strbuf *b, int ind, const char *name, size_t nlen, const char *text)
+{
+	static const char spaces[] = "          ";
+
+	em_strbuf_add(b, spaces, (size_t)ind);
+	em_strbuf_addc(b, '<');
+	em_strbuf_add(b, name, nlen);
+	em_strbuf_addc(b, '>');
+	xml_text(b, text);
+	em_strbuf_add(b, "</", 2);
+	em_strbuf_add(b, name, nlen);
+	em_strbuf_add(b, ">\n", 2);
+}
+
+#define TEL(b, ind, name, text) tel((b), (ind), name, sizeof(name) - 1, (text))
+#define TOPT(b, ind, name, text) do { if (*(text)) TEL(b, ind, name, text); } while (0)
+
+static int entries_flush(struct entries *e)
+{
+	if (e->out.len && sink_write(&e->x->sink, e->out.buf, (int)e->out.len) < 0)
+		return em_error_set(e->err, "could not write ledger.xml");
+	em_strbuf_reset(&e->out);
+	return 0;
+}
+
+static int entry_row(char **f, void *ctx)
+{
+	struct entries *e = ctx;
+	struct em_strbuf *b = &e->out;
+	int64_t seq = strtoll(f[0], NULL, 10);
+	const char *code[7];
+	char when[96], money[EM_MONEY_BUFSZ];
+	int64_t amount;
+
+	if (seq != e->seq) {
+		if (!f[1] || !f[11]) {
+			return em_error_set(e->err, "could not read the books: voucher at chain "
+					    "position %lld came without its header", (long long)seq);
+		}
+		if (!f[10] && (!e->seq || e->seq != seq - 1))
+			return em_error_set(e->err, "could not read the books: the link before "
+					    "chain position %lld is missing", (long long)seq);
+		if (e->seq)
+			em_strbuf_add(b, "    </Transaction>\n", 19);
+		posted_at_text(f[9] ? strtoll(f[9], NULL, 10) : 0, when);
+		em_strbuf_add(b, "    <Transaction>\n", 18);
+		em_strbuf_add(b, "      <ChainSeq>", 16);
+		em_strbuf_adds(b, f[0]);
+		em_strbuf_add(b, "</ChainSeq>\n", 12);
+		TEL(b, 6, "Number", f[1]);
+		TEL(b, 6, "Type", f[2] ? f[2] : "");
+		TEL(b, 6, "Date", f[3] ? f[3] : "");
+		TOPT(b, 6, "Reverses", f[4] ? f[4] : "");
+		TEL(b, 6, "Memo", f[5] ? f[5] : "");
+		TEL(b, 6, "PreparedBy", f[6] ? f[6] : "");
+		TEL(b, 6, "ReviewedBy", f[7] ? f[7] : "");
+		TEL(b, 6, "PostedBy", f[8] ? f[8] : "");
+		TEL(b, 6, "PostedAt", when);
+		TEL(b, 6, "ChainPrev", f[10] ? f[10] : e->hash);
+		TEL(b, 6, "ChainHash", f[11]);
+		snprintf(e->hash, sizeof(e->hash), "%s", f[11]);
+		checkpoint_note(e->sum, f[3] ? f[3] : "", seq, f[11]);
+		e->seq = seq;
+		e->vouchers++;
+	}
+	for (int i = 0; i < 7; i++) {
+		static const int col[7] = { 13, 16, 17, 18, 19, 20, 21 };
+
+		code[i] = idmap_get(&e->map[i], f[col[i]]);
+		if (!code[i])
+			return em_error_set(e->err, "could not read the books: line %s of chain "
+					    "position %lld names an unknown %c id %s", f[12] ? f[12] : "?",
+					    (long long)seq, map_kinds[i], f[col[i]]);
+	}
+	em_strbuf_add(b, "      <Line>\n", 13);
+	TEL(b, 8, "LineNo", f[12] ? f[12] : "");
+	TEL(b, 8, "Account", code[0]);
+	TEL(b, 8, "Side", f[14] ? f[14] : "");
+	amount = f[15] ? strtoll(f[15], NULL, 10) : 0;
+	if (f[14] && f[14][0] == 'D')
+		e->debit_fen += amount;
+	else
+		e->credit_fen += amount;
+	TEL(b, 8, "Amount", em_money_format(amount, money, sizeof(money)));
+	TEL(b, 8, "Fund", code[1]);
+	TOPT(b, 8, "Project", code[2]);
+	TOPT(b, 8, "Village", code[3]);
+	TOPT(b, 8, "Household", code[4]);
+	TOPT(b, 8, "BankAccount", code[5]);
+	TOPT(b, 8, "Category", code[6]);
+	TEL(b, 8, "Memo", f[22] ? f[22] : "");
+	em_strbuf_add(b, "      </Line>\n", 14);
+	e->lines++;
+	return b->len >= (1 << 18) ? entries_flush(e) : 0;
+}
+
+/* The entries, between the writer's TotalCredit and its end of GeneralLedgerEntries. */
+static int write_entries(PGconn *conn, struct xw *x, struct entries *e, struct em_error *err)
+{
+	e->x = x;
+	e->err = err;
+	if (x->failed || xmlTextWriterFlush(x->w) < 0 || x->sink.failed)
+		return em_error_set(err, "could not write ledger.xml");
+	if (each_copy_row(conn, codes_sql, 3, code_row, e, err) < 0 ||
+	    each_copy_row(conn, entries_sql, 23, entry_row, e, err) < 0)
+		return EM_ERR;
+	if (e->seq)
+		em_strbuf_add(&e->out, "    </Transaction>\n", 19);
+	return entries_flush(e);
+}
+
 
 static int write_ledger(PGconn *conn, const struct em_audit_export *a, const char *path,
-			const char *book_name, const struct summary *sum, char hex[65],
+			struct zipper *zp, const char *book_name, struct summary *sum, char hex[65],
 			struct em_error *err)
 {
 	static const char *const acc_cols[] = { "Code", "Name", "Kind", "NormalSide", "IsBank", NULL };
@@ -350,15 +1040,18 @@ static int write_ledger(PGconn *conn, const struct em_audit_export *a, const cha
 	static const char *const proj_cols[] = { "Code", "Name", "?Category", "?ImplementingUnit", NULL };
 	static const char *const vil_cols[] = { "Code", "Name", "?Township", "?County", NULL };
 	static const char *const hh_cols[] = { "Code", "Village", "HeadName", "?IDNumber", "?BankCard", NULL };
-	const char *params[] = { a->book, a->from, a->to };
-	struct entries e = { NULL, 0, 0, 0 };
+	struct entries e;
 	struct xw x;
 	char now[96];
 	int ret = EM_ERR;
 
-	if (xw_open(&x, path, "AuditFile", err) < 0)
+	memset(&e, 0, sizeof(e));
+	e.sum = sum;
+	em_strbuf_init(&e.out);
+	for (int i = 0; i < 7; i++)
+		em_strbuf_init(&e.map[i].arena);
+	if (xw_open(&x, path, zp, "AuditFile", err) < 0)
 		goto out;
-	e.x = &x;
 	posted_at_text((int64_t)time(NULL) * 1000000, now);
 	xs(&x, "Header");
 	xel(&x, "AuditFileVersion", "1");
@@ -408,12 +1101,11 @@ static int write_ledger(PGconn *conn, const struct em_audit_export *a, const cha
 	xint(&x, "NumberOfEntries", sum->vouchers);
 	xmoney(&x, "TotalDebit", sum->debit_fen);
 	xmoney(&x, "TotalCredit", sum->credit_fen);
-	if (each_row(conn, entries_sql, 3, params, entry_row, &e, err) < 0)
+	if (write_entries(conn, &x, &e, err) < 0)
 		goto out;
-	if (e.seq)
-		xe(&x);
 	xe(&x);
-	if (e.vouchers != sum->vouchers || e.lines != sum->lines) {
+	if (e.vouchers != sum->vouchers || e.lines != sum->lines || e.debit_fen != sum->debit_fen ||
+	    e.credit_fen != sum->credit_fen) {
 		em_error_set(err, "the books changed while the package was written");
 		goto out;
 	}
@@ -421,6 +1113,9 @@ static int write_ledger(PGconn *conn, const struct em_audit_export *a, const cha
 out:
 	if (xw_close(&x, path, ret == 0 ? hex : NULL, err) < 0)
 		ret = EM_ERR;
+	for (int i = 0; i < 7; i++)
+		idmap_release(&e.map[i]);
+	em_strbuf_release(&e.out);
 	return ret;
 }
 
@@ -431,7 +1126,8 @@ static const char balances_sql[] =
 	"       COALESCE(sum(CASE WHEN v.voucher_date < $2::date THEN "
 	"           CASE WHEN l.side = 'D' THEN l.amount_fen ELSE -l.amount_fen END END), 0), "
 	"       COALESCE(sum(l.amount_fen) FILTER (WHERE v.voucher_date >= $2::date AND l.side = 'D'), 0), "
-	"       COALESCE(sum(l.amount_fen) FILTER (WHERE v.voucher_date >= $2::date AND l.side = 'C'), 0) "
+	"       COALESCE(sum(l.amount_fen) FILTER (WHERE v.voucher_date >= $2::date AND l.side = 'C'), 0), "
+	"       count(*) FILTER (WHERE v.voucher_date >= $2::date) "
 	"  FROM earmark.line l "
 	"  JOIN earmark.voucher v ON v.book_id = l.book_id AND v.voucher_id = l.voucher_id "
 	"  JOIN earmark.account a ON a.book_id = l.book_id AND a.account_id = l.account_id "
@@ -441,13 +1137,35 @@ static const char balances_sql[] =
 
 struct balances {
 	struct xw *x;
+	struct summary *sum;
 	int64_t rows;
 };
 
 static int balance_row(PGresult *res, void *ctx)
 {
 	struct balances *b = ctx;
-	int64_t open = ival(res, 2), dr = ival(res, 3), cr = ival(res, 4);
+	struct summary *sum = b->sum;
+	int64_t open = ival(res, 2), dr = ival(res, 3), cr = ival(res, 4), lines = ival(res, 5);
+	size_t i;
+
+	/* the period's movements: the ledger's totals, and per fund for control.xml */
+	sum->lines += lines;
+	sum->debit_fen += dr;
+	sum->credit_fen += cr;
+	for (i = 0; i < sum->nfunds && strcmp(sum->funds[i].fund, val(res, 1)) != 0; i++)
+		;
+	if (i == sum->nfunds) {
+		struct fund_total *f = realloc(sum->funds, (sum->nfunds + 1) * sizeof(*f));
+
+		if (!f || !(f[i].fund = strdup(val(res, 1))))
+			abort();
+		sum->funds = f;
+		sum->nfunds++;
+		f[i].lines = f[i].debit_fen = f[i].credit_fen = 0;
+	}
+	sum->funds[i].lines += lines;
+	sum->funds[i].debit_fen += dr;
+	sum->funds[i].credit_fen += cr;
 
 	xs(b->x, "Balance");
 	xel(b->x, "Account", val(res, 0));
@@ -462,14 +1180,14 @@ static int balance_row(PGresult *res, void *ctx)
 }
 
 static int write_balances(PGconn *conn, const struct em_audit_export *a, const char *path,
-			  int64_t *rows, char hex[65], struct em_error *err)
+			  struct summary *sum, int64_t *rows, char hex[65], struct em_error *err)
 {
 	const char *params[] = { a->book, a->from, a->to };
 	struct xw x;
-	struct balances b = { &x, 0 };
+	struct balances b = { &x, sum, 0 };
 	int ret = EM_ERR;
 
-	if (xw_open(&x, path, "Balances", err) < 0)
+	if (xw_open(&x, path, NULL, "Balances", err) < 0)
 		goto out;
 	xel(&x, "Book", a->book);
 	xel(&x, "PeriodStart", a->from);
@@ -486,40 +1204,36 @@ out:
 
 /* ---- control.xml -------------------------------------------------------- */
 
+/* A fund's totals for the period, in the order of the funds' codes. */
 static int fund_row(PGresult *res, void *ctx)
 {
-	struct xw *x = ctx;
+	struct xw *x = ((void **)ctx)[0];
+	const struct summary *sum = ((void **)ctx)[1];
 
-	xs(x, "FundTotal");
-	xel(x, "Fund", val(res, 0));
-	xint(x, "Lines", ival(res, 1));
-	xmoney(x, "Debit", ival(res, 2));
-	xmoney(x, "Credit", ival(res, 3));
-	xe(x);
-	return x->failed ? -1 : 0;
-}
+	for (size_t i = 0; i < sum->nfunds; i++) {
+		const struct fund_total *f = &sum->funds[i];
 
-static int checkpoint_row(PGresult *res, void *ctx)
-{
-	struct xw *x = ctx;
-
-	xs(x, "Checkpoint");
-	xel(x, "Month", val(res, 0));
-	xint(x, "Seq", ival(res, 1));
-	xel(x, "Hash", val(res, 2));
-	xe(x);
+		if (f->lines == 0 || strcmp(f->fund, val(res, 0)) != 0)
+			continue;
+		xs(x, "FundTotal");
+		xel(x, "Fund", f->fund);
+		xint(x, "Lines", f->lines);
+		xmoney(x, "Debit", f->debit_fen);
+		xmoney(x, "Credit", f->credit_fen);
+		xe(x);
+	}
 	return x->failed ? -1 : 0;
 }
 
 static int write_control(PGconn *conn, const struct em_audit_export *a, const char *path,
-			 const struct summary *sum, int64_t balance_rows, const char *head_seq,
+			 struct summary *sum, int64_t balance_rows, const char *head_seq,
 			 const char *head_hash, const char *prev, char hex[65], struct em_error *err)
 {
 	const char *params[] = { a->book, a->from, a->to };
 	struct xw x;
 	int ret = EM_ERR;
 
-	if (xw_open(&x, path, "Control", err) < 0)
+	if (xw_open(&x, path, NULL, "Control", err) < 0)
 		goto out;
 	xel(&x, "Book", a->book);
 	xel(&x, "PeriodStart", a->from);
@@ -534,32 +1248,28 @@ static int write_control(PGconn *conn, const struct em_audit_export *a, const ch
 	xint(&x, "NumberOfRows", balance_rows);
 	xe(&x);
 	xs(&x, "FundTotals");
-	if (each_row(conn,
-		     "SELECT l.fund, count(*), "
-		     "       COALESCE(sum(l.amount_fen) FILTER (WHERE l.side = 'D'), 0), "
-		     "       COALESCE(sum(l.amount_fen) FILTER (WHERE l.side = 'C'), 0) "
-		     "  FROM earmark.voucher v JOIN earmark.line_coded l "
-		     "    ON l.book_id = v.book_id AND l.voucher_id = v.voucher_id "
-		     " WHERE v.book_id = earmark.book_of($1) AND v.status = 'posted' "
-		     "   AND v.voucher_date BETWEEN $2::date AND $3::date "
-		     " GROUP BY l.fund ORDER BY l.fund", 3, params, fund_row, &x, err) < 0)
-		goto out;
+	{
+		void *ctx[2] = { &x, (void *)sum };
+
+		if (each_row(conn, "SELECT code FROM earmark.fund WHERE book_id = earmark.book_of($1) "
+			     "ORDER BY code", 1, params, fund_row, ctx, err) < 0)
+			goto out;
+	}
 	xe(&x);
 	xs(&x, "ChainHead");
 	xel(&x, "Seq", head_seq);
 	xel(&x, "Hash", head_hash);
 	xe(&x);
-	xs(&x, "Checkpoints");
 	/* The last link of each month of the selection: a later package or a notice can pin it. */
-	if (each_row(conn,
-		     "SELECT DISTINCT ON (date_trunc('month', v.voucher_date)) "
-		     "       to_char(v.voucher_date, 'YYYY-MM'), v.chain_seq, encode(v.chain_hash, 'hex') "
-		     "  FROM earmark.voucher v "
-		     " WHERE v.book_id = earmark.book_of($1) AND v.status = 'posted' "
-		     "   AND v.voucher_date BETWEEN $2::date AND $3::date "
-		     " ORDER BY date_trunc('month', v.voucher_date), v.chain_seq DESC",
-		     3, params, checkpoint_row, &x, err) < 0)
-		goto out;
+	xs(&x, "Checkpoints");
+	qsort(sum->months, sum->nmonths, sizeof(sum->months[0]), checkpoint_cmp);
+	for (size_t i = 0; i < sum->nmonths; i++) {
+		xs(&x, "Checkpoint");
+		xel(&x, "Month", sum->months[i].month);
+		xint(&x, "Seq", sum->months[i].seq);
+		xel(&x, "Hash", sum->months[i].hash);
+		xe(&x);
+	}
 	xe(&x);
 	xopt(&x, "PreviousSignatureDigest", prev);
 	ret = 0;
@@ -579,8 +1289,11 @@ static int passphrase_cb(char *buf, int size, int rwflag, void *u)
 	(void)rwflag;
 	*(int *)u = 1;
 	if (!pw) {
-		if (!isatty(STDIN_FILENO) ||
-		    EVP_read_pw_string(buf, size, "passphrase for the signing key: ", 0) != 0)
+		if (!isatty(STDIN_FILENO)) {
+			*(int *)u = 2; /* nobody to ask */
+			return -1;
+		}
+		if (EVP_read_pw_string(buf, size, "passphrase for the signing key: ", 0) != 0)
 			return -1;
 		return (int)strlen(buf);
 	}
@@ -606,7 +1319,10 @@ static EVP_PKEY *load_key(const char *path, struct em_error *err)
 	if (!k) {
 		ERR_clear_error();
 		em_error_set(err, "could not read private key '%s'", path);
-		if (asked)
+		if (asked == 2)
+			em_error_detail(err, "the key is encrypted; EARMARK_KEY_PASSPHRASE is not set and "
+					     "there is no terminal to ask for the passphrase");
+		else if (asked)
 			em_error_detail(err, "the key is encrypted and the passphrase did not open it");
 		em_error_hint(err, "a PEM private key; for an encrypted one set EARMARK_KEY_PASSPHRASE");
 	}
@@ -865,8 +1581,7 @@ static int write_signature(const char *path, const char *const digests[EM_AUDIT_
 		goto crypto;
 	em_canon_hex(md, sig_hex);
 	f = fopen(path, "wbx");
-	if (!f || fwrite(mem, 1, (size_t)memlen, f) != (size_t)memlen || fflush(f) != 0 ||
-	    fsync(fileno(f)) != 0) {
+	if (!f || fwrite(mem, 1, (size_t)memlen, f) != (size_t)memlen || fflush(f) != 0) {
 		em_error_set(err, "could not write '%s': %s", path, strerror(errno));
 		goto out;
 	}
@@ -931,57 +1646,19 @@ static int check_key(EVP_PKEY *key, X509 *cert, const char *cert_path, struct em
 
 /* ---- the ZIP -------------------------------------------------------------- */
 
-static int write_zip(const char *zpath, const char *dir, struct em_error *err)
+/* The package reaches the disk before it gets its name. */
+static int sync_file(const char *path, struct em_error *err)
 {
-	struct em_strbuf p = EM_STRBUF_INIT;
-	zip_t *z;
-	zip_source_t *src;
-	zip_int64_t idx;
-	int zerr = 0;
-	int ret = EM_ERR;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	z = zip_open(zpath, ZIP_CREATE | ZIP_EXCL, &zerr);
-	if (!z) {
-		zip_error_t ze;
-
-		zip_error_init_with_code(&ze, zerr);
-		em_error_set(err, "could not create '%s': %s", zpath, zip_error_strerror(&ze));
-		zip_error_fini(&ze);
+	if (fd < 0 || fsync(fd) != 0) {
+		em_error_set(err, "could not write '%s': %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return EM_ERR;
 	}
-	src = zip_source_buffer(z, EM_AUDIT_MIMETYPE, strlen(EM_AUDIT_MIMETYPE), 0);
-	if (!src || (idx = zip_file_add(z, "mimetype", src, 0)) < 0) {
-		zip_source_free(src);
-		goto zfail;
-	}
-	if (zip_set_file_compression(z, (zip_uint64_t)idx, ZIP_CM_STORE, 0) < 0)
-		goto zfail;
-	for (int i = 0; i <= EM_AUDIT_NFILES; i++) {
-		const char *name = i < EM_AUDIT_NFILES ? em_audit_files[i] : EM_AUDIT_SIGFILE;
-
-		em_strbuf_reset(&p);
-		em_strbuf_addf(&p, "%s/%s", dir, name);
-		src = zip_source_file(z, p.buf, 0, -1);
-		if (!src || (idx = zip_file_add(z, name, src, ZIP_FL_ENC_UTF_8)) < 0) {
-			zip_source_free(src);
-			goto zfail;
-		}
-		/* deflate's fastest level: XML shrinks almost as well, at a third of the CPU */
-		if (zip_set_file_compression(z, (zip_uint64_t)idx, ZIP_CM_DEFLATE, 1) < 0)
-			goto zfail;
-	}
-	if (zip_close(z) < 0)
-		goto zfail;
-	z = NULL;
-	ret = 0;
-	goto out;
-zfail:
-	em_error_set(err, "could not write '%s': %s", zpath, zip_strerror(z));
-	zip_discard(z);
-	z = NULL;
-out:
-	em_strbuf_release(&p);
-	return ret;
+	close(fd);
+	return 0;
 }
 
 static void remove_tree(const char *dir)
@@ -1036,8 +1713,8 @@ out:
 	return ret;
 }
 
-int em_audit_export(PGconn *conn, const struct em_audit_export *a,
-		    struct em_audit_export_result *result, struct em_error *err)
+static int audit_export_once(PGconn *conn, const struct em_audit_export *a,
+			     struct em_audit_export_result *result, struct em_error *err)
 {
 	static const char *const xsd[] = { "ledger.xsd", "balances.xsd", "control.xsd" };
 	const char *p3[] = { a->book, a->from, a->to };
@@ -1046,7 +1723,8 @@ int em_audit_export(PGconn *conn, const struct em_audit_export *a,
 	char digests[EM_AUDIT_NFILES][65];
 	const char *dptr[EM_AUDIT_NFILES];
 	char head_seq[32] = "0", head_hash[65], prev[65] = "", book_name[256] = "";
-	struct summary sum = { 0, 0, 0, 0 };
+	struct summary sum;
+	struct zipper zp;
 	int64_t balance_rows = 0;
 	STACK_OF(X509) *certs = NULL;
 	EVP_PKEY *key = NULL;
@@ -1055,6 +1733,8 @@ int em_audit_export(PGconn *conn, const struct em_audit_export *a,
 	int ret = EM_ERR;
 
 	memset(result, 0, sizeof(*result));
+	memset(&sum, 0, sizeof(sum));
+	memset(&zp, 0, sizeof(zp));
 	memset(head_hash, '0', 64);
 	head_hash[64] = '\0';
 	if (strcmp(a->from, a->to) > 0) {
@@ -1079,6 +1759,15 @@ int em_audit_export(PGconn *conn, const struct em_audit_export *a,
 	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 1))
 		snprintf(prev, sizeof(prev), "%s", PQgetvalue(res, 0, 1));
 	PQclear(res);
+	/* the selection, for the COPY streams (which take no parameters) */
+	res = em_db_exec(conn,
+			 "SELECT set_config('earmark.audit_book', $1, true), "
+			 "       set_config('earmark.audit_from', $2, true), "
+			 "       set_config('earmark.audit_to', $3, true)",
+			 3, p3, PGRES_TUPLES_OK, 3, err);
+	if (!res)
+		goto out;
+	PQclear(res);
 	res = em_db_exec(conn,
 			 "SELECT b.name, COALESCE(h.seq, 0), COALESCE(encode(h.hash, 'hex'), repeat('0', 64)) "
 			 "  FROM earmark.book b LEFT JOIN earmark.chain_head h ON h.book_id = b.book_id "
@@ -1094,20 +1783,13 @@ int em_audit_export(PGconn *conn, const struct em_audit_export *a,
 	snprintf(head_hash, sizeof(head_hash), "%s", PQgetvalue(res, 0, 2));
 	PQclear(res);
 	res = em_db_exec(conn,
-			 "SELECT count(DISTINCT v.voucher_id), count(*), "
-			 "       COALESCE(sum(l.amount_fen) FILTER (WHERE l.side = 'D'), 0), "
-			 "       COALESCE(sum(l.amount_fen) FILTER (WHERE l.side = 'C'), 0) "
-			 "  FROM earmark.voucher v JOIN earmark.line l "
-			 "    ON l.book_id = v.book_id AND l.voucher_id = v.voucher_id "
+			 "SELECT count(*) FROM earmark.voucher v "
 			 " WHERE v.book_id = earmark.book_of($1) AND v.status = 'posted' "
 			 "   AND v.voucher_date BETWEEN $2::date AND $3::date",
-			 3, p3, PGRES_TUPLES_OK, 4, err);
+			 3, p3, PGRES_TUPLES_OK, 1, err);
 	if (!res)
 		goto out;
 	sum.vouchers = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	sum.lines = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-	sum.debit_fen = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
-	sum.credit_fen = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
 	PQclear(res);
 	res = NULL;
 
@@ -1125,19 +1807,31 @@ int em_audit_export(PGconn *conn, const struct em_audit_export *a,
 	em_strbuf_addf(&path, "%s/META-INF", dir.buf);
 	if (mkdir(path.buf, 0700) != 0)
 		goto io;
+	/* balances first: its query gives the period's totals the ledger's header states */
+	em_strbuf_reset(&path);
+	em_strbuf_addf(&path, "%s/balances.xml", dir.buf);
+	if (write_balances(conn, a, path.buf, &sum, &balance_rows, digests[1], err) < 0)
+		goto out;
+	/* the ZIP is written from here on, entry by entry, as the files are */
+	em_strbuf_addf(&zpath, "%s/package.asice", dir.buf);
+	if (zipper_start(&zp, zpath.buf, err) < 0)
+		goto out;
+	zip_made = 1;
 	em_strbuf_reset(&path);
 	em_strbuf_addf(&path, "%s/ledger.xml", dir.buf);
-	if (write_ledger(conn, a, path.buf, book_name, &sum, digests[0], err) < 0)
+	if (write_ledger(conn, a, path.buf, &zp, book_name, &sum, digests[0], err) < 0)
 		goto out;
 	em_strbuf_reset(&path);
 	em_strbuf_addf(&path, "%s/balances.xml", dir.buf);
-	if (write_balances(conn, a, path.buf, &balance_rows, digests[1], err) < 0)
-		goto out;
+	if (zipper_put_file(&zp, path.buf) < 0)
+		goto zip_failed;
 	em_strbuf_reset(&path);
 	em_strbuf_addf(&path, "%s/control.xml", dir.buf);
 	if (write_control(conn, a, path.buf, &sum, balance_rows, head_seq, head_hash, prev,
 			  digests[2], err) < 0)
 		goto out;
+	if (zipper_put_file(&zp, path.buf) < 0)
+		goto zip_failed;
 	for (int i = 0; i < 3; i++) {
 		struct em_strbuf from = EM_STRBUF_INIT;
 
@@ -1149,6 +1843,8 @@ int em_audit_export(PGconn *conn, const struct em_audit_export *a,
 		if (ret < 0)
 			goto out;
 		ret = EM_ERR;
+		if (zipper_put_file(&zp, path.buf) < 0)
+			goto zip_failed;
 	}
 	/* hex digests to the base64 XMLDSig wants */
 	for (int i = 0; i < EM_AUDIT_NFILES; i++) {
@@ -1169,11 +1865,10 @@ int em_audit_export(PGconn *conn, const struct em_audit_export *a,
 	em_strbuf_addf(&path, "%s/%s", dir.buf, EM_AUDIT_SIGFILE);
 	if (write_signature(path.buf, dptr, key, certs, result->signature_digest, err) < 0)
 		goto out;
-
-	em_strbuf_addf(&zpath, "%s/package.asice", dir.buf);
-	if (write_zip(zpath.buf, dir.buf, err) < 0)
+	if (zipper_put_file(&zp, path.buf) < 0)
+		goto zip_failed;
+	if (zipper_finish(&zp, 0, err) < 0 || sync_file(zpath.buf, err) < 0)
 		goto out;
-	zip_made = 1;
 	{
 		const char *rp[] = { a->book, a->from, a->to, head_seq, head_hash,
 				     *prev ? prev : NULL, result->signature_digest };
@@ -1186,26 +1881,43 @@ int em_audit_export(PGconn *conn, const struct em_audit_export *a,
 		PQclear(res);
 		res = NULL;
 	}
-	if (rename(zpath.buf, a->out_path) != 0) {
-		em_error_set(err, "could not rename '%s' to '%s': %s", zpath.buf, a->out_path,
-			     strerror(errno));
-		goto out;
-	}
-	zip_made = 0;
+	/*
+	 * Recorded first, then in place: a package at the -o path is always one
+	 * the book has recorded.  A client killed between the two leaves the
+	 * package only in the temporary folder, and the next export names it
+	 * (X1) as the database says.
+	 */
 	if (em_db_command(conn, "COMMIT", 0, NULL, err) < 0) {
-		unlink(a->out_path);
 		in_tx = 0;
 		goto out;
 	}
 	in_tx = 0;
+	if (rename(zpath.buf, a->out_path) != 0) {
+		em_error_set(err, "could not rename '%s' to '%s': %s", zpath.buf, a->out_path,
+			     strerror(errno));
+		em_error_detail(err, "package no. %d is recorded in the book; its file is '%s'",
+				result->package_no, zpath.buf);
+		em_error_hint(err, "move that file into place by hand");
+		zip_made = dir_made = 0;	/* keep it */
+		goto out;
+	}
+	zip_made = 0;
 	result->vouchers = sum.vouchers;
 	result->lines = sum.lines;
 	snprintf(result->prev_digest, sizeof(result->prev_digest), "%s", prev);
 	ret = 0;
 	goto out;
+zip_failed:
+	/* the thread stopped: what libzip said is the error */
+	zipper_finish(&zp, 0, err);
+	if (!err->message)
+		em_error_set(err, "could not write '%s'", zpath.buf);
+	goto out;
 io:
 	em_error_set(err, "could not create '%s': %s", path.buf, strerror(errno));
 out:
+	if (zp.running)
+		zipper_finish(&zp, 1, err);
 	PQclear(res);
 	if (in_tx) {
 		PGresult *r = PQexec(conn, "ROLLBACK");
@@ -1219,8 +1931,27 @@ out:
 	}
 	EVP_PKEY_free(key);
 	sk_X509_pop_free(certs, X509_free);
+	summary_release(&sum);
 	em_strbuf_release(&dir);
 	em_strbuf_release(&path);
 	em_strbuf_release(&zpath);
+	return ret;
+}
+
+/*
+ * Two auditors exporting the same book at once: the second one's snapshot
+ * was taken before the first recorded its package, so its package would
+ * name the wrong predecessor; audit_record refuses it as a serialization
+ * failure (0018) and the whole export runs again on a fresh snapshot.
+ */
+int em_audit_export(PGconn *conn, const struct em_audit_export *a,
+		    struct em_audit_export_result *result, struct em_error *err)
+{
+	int ret;
+
+	for (int attempt = 0;
+	     (ret = audit_export_once(conn, a, result, err)) < 0 && em_db_retry_again(conn, attempt, err);
+	     attempt++)
+		;
 	return ret;
 }

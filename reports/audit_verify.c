@@ -17,30 +17,30 @@
  *                each once, no transforms on files; one XAdES
  *                SignedProperties reference to this signature's own
  *   file set     the referenced files are exactly the ZIP's entries
- *                besides mimetype and the signature
+ *                besides mimetype and the signature; ledger.xml,
+ *                balances.xml and control.xml signed in that order
  *   signature    xmlsec with transform allow-lists, X.509 key data only,
  *                the chain to the given CA; every reference's digest;
  *                RSA of 3072 bits or more, or P-256; the XAdES
  *                SigningCertificate digest is the signer's
  *   signer       its SHA-256 fingerprint equals --signer when given
- *   ledger.xml, balances.xml, control.xml, schemas: read once more from
- *                the ZIP while validating against the package's schema
- *                and digesting; the digest must equal the signed one, so
- *                what was checked is what was signed; then the content:
+ *   ledger.xml, balances.xml, control.xml: checked while xmlsec reads
+ *                them for their digests (see "the data files" below):
+ *                valid against the package's schema, then the content:
  *                vouchers balance in total and per fund (D1, D2), every
  *                account, fund and dimension is in the master files, the
  *                hash chain recomputes (D8), totals and counts agree
  *                between the files, balances roll and equal the ledger's
  *                movements, the chain head and checkpoints are the
- *                ledger's.
+ *                ledger's.  Their result is told after the signature's.
  *
- * Memory: the content pass keeps one voucher, the master-file codes, the
- * account x fund movements, the fund totals and one chain link per month;
- * the files themselves are streamed.  Each data file is read twice from
- * the ZIP: by xmlsec for its Reference digest, then by the content pass,
- * which digests what it parses and compares that with the signed digest.
+ * Each file is read from the ZIP once.  Memory: the content pass keeps one
+ * voucher, the master-file codes, the account x fund movements, the fund
+ * totals and one chain link per month, and a few chunks in flight between
+ * the reading and the parsing thread; the files themselves are streamed.
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -149,6 +149,9 @@ static void smap_release(struct smap *m)
 
 /* ---- the verification's state -------------------------------------------- */
 
+struct part;
+#define EM_AUDIT_PARTS 3             /* ledger.xml, balances.xml, control.xml */
+
 struct ref {
 	char *uri;                        /* as in the Reference */
 	unsigned char digest[EM_HASH_LEN]; /* the signed SHA-256 */
@@ -175,9 +178,15 @@ struct verify {
 	struct smap moves;                /* "1002\tZY2026-01" -> debit, credit */
 	struct smap funds;                /* fund -> lines, debit, credit */
 	struct smap months;               /* "YYYY-MM" -> the month's last link: seq, hash */
+	char last_code[26][64];           /* per kind, the last code found known */
 	char max_hash[65];                /* the hash of the voucher with max_seq */
 	int64_t vouchers, lines, debit_fen, credit_fen, max_seq;
 	int64_t balance_rows;
+
+	/* the data files, checked while xmlsec reads them */
+	struct part *parts;               /* EM_AUDIT_PARTS */
+	int cfail;                        /* index of the part whose content failed, -1 none */
+	struct em_error cerr;             /* its failure, told after the signature */
 };
 
 /* ---- printing checks ----------------------------------------------------- */
@@ -316,8 +325,10 @@ static int check_zip(struct verify *v, const char *path)
 	}
 	if (zip_stat_index(v->z, 0, 0, &st) != 0 || st.comp_method != ZIP_CM_STORE)
 		return em_error_set(v->err, "mimetype is compressed; ASiC-E stores it");
-	if (read_entry(v, "mimetype", 256, &mt) < 0)
+	if (read_entry(v, "mimetype", 256, &mt) < 0) {
+		em_strbuf_release(&mt); /* what was read before the failure (fuzz_audit_verify) */
 		return EM_ERR;
+	}
 	if (mt.len != strlen(EM_AUDIT_MIMETYPE) || memcmp(mt.buf, EM_AUDIT_MIMETYPE, mt.len) != 0) {
 		em_strbuf_release(&mt);
 		return em_error_set(v->err, "mimetype is not '%s'", EM_AUDIT_MIMETYPE);
@@ -686,24 +697,459 @@ static int check_file_set(struct verify *v)
 	if (v->nrefs != EM_AUDIT_NFILES)
 		return em_error_set(v->err, "the package signs %d files; an audit package has %d",
 				    v->nrefs, EM_AUDIT_NFILES);
+	/* the content checks read ledger.xml, balances.xml, control.xml in this order */
+	for (int i = 0; i < EM_AUDIT_PARTS; i++)
+		if (strcmp(v->refs[i].uri, em_audit_files[i]) != 0)
+			return em_error_set(v->err, "the signed files are not in package order: "
+					    "reference %d is not '%s'", i + 1, em_audit_files[i]);
 	ok(v, "file set", "the ZIP holds exactly the %d signed files, mimetype and the signature",
 	   v->nrefs);
 	return 0;
 }
 
-/* ---- xmlsec ---------------------------------------------------------------- */
-
 static struct verify *io_verify;   /* xmlsec's IO callbacks have no context */
-static char xmlsec_last[256];      /* the last error xmlsec reported */
 
-static void xmlsec_error(const char *file, int line, const char *func, const char *obj,
-			 const char *subj, int reason, const char *msg)
+/* ---- the data files: checked while xmlsec digests them ------------------- */
+
+/*
+ * Each file of the package is read from the ZIP once.  The schemas are
+ * small: they are read first, parsed, and kept, and xmlsec digests those
+ * same bytes from memory.  ledger.xml, balances.xml and control.xml are
+ * large: xmlsec's read of each Reference is the only read, and every chunk
+ * it digests is pushed, in the same pass, into a SAX parser that validates
+ * it against its schema and runs the content checks.  So what is checked is
+ * exactly what was digested, and nothing is read twice.
+ *
+ * A content failure found while xmlsec reads is kept (v->cerr, v->cfail)
+ * and reported only after the signature: a changed byte is a signature
+ * failure first.  After the first failure the remaining bytes are still
+ * digested but no longer parsed.
+ */
+
+struct reader;
+typedef int (*leaf_fn)(struct verify *v, struct reader *r);
+
+/* What the handlers see: the element that just ended and its ancestors. */
+struct reader {
+	const char *file;
+	char path[8][32];      /* local names from the root */
+	int tag[8];            /* their index in enames + 1, 0 for another name */
+	int depth;
+	struct em_strbuf text; /* text of the element that ended */
+	int starting;          /* 1 at an element's start, 0 at its end */
+};
+
+/*
+ * The element names the ledger's hot path looks at, with their field index
+ * in a voucher header (H_*) and in a line (L_*), -1 when not one.  An
+ * element's tag is found once per distinct name pointer: the parser hands
+ * out each name from its dictionary, so the pointer repeats.
+ */
+static const struct ename {
+	const char *name;
+	int h, l;
+} enames[] = {
+	{ "ChainSeq", 0, -1 }, { "Number", 1, -1 }, { "Type", 2, -1 }, { "Date", 3, -1 },
+	{ "Reverses", 4, -1 }, { "Memo", 5, 10 }, { "PreparedBy", 6, -1 }, { "ReviewedBy", 7, -1 },
+	{ "PostedBy", 8, -1 }, { "PostedAt", 9, -1 }, { "ChainPrev", 10, -1 }, { "ChainHash", 11, -1 },
+	{ "LineNo", -1, 0 }, { "Account", -1, 1 }, { "Side", -1, 2 }, { "Amount", -1, 3 },
+	{ "Fund", -1, 4 }, { "Project", -1, 5 }, { "Village", -1, 6 }, { "Household", -1, 7 },
+	{ "BankAccount", -1, 8 }, { "Category", -1, 9 }, { "Transaction", -1, -1 },
+	{ "Line", -1, -1 },
+};
+#define T_TRANSACTION 23   /* tags: index + 1 */
+#define T_LINE 24
+
+struct tag_cache {
+	const xmlChar *ptr[64];
+	int tag[64];
+};
+
+static int tag_of(struct tag_cache *c, const xmlChar *local)
 {
-	(void)file, (void)line, (void)func, (void)obj;
-	if (reason == XMLSEC_ERRORS_R_CERT_VERIFY_FAILED || !*xmlsec_last)
-		snprintf(xmlsec_last, sizeof(xmlsec_last), "%s%s%s", subj ? subj : "",
-			 subj ? ": " : "", msg ? msg : "");
+	size_t h = (size_t)(((uint64_t)(uintptr_t)local * 0x9E3779B97F4A7C15ULL) >> 58);
+	int tag = 0;
+
+	if (c->ptr[h] == local)
+		return c->tag[h];
+	for (size_t i = 0; i < sizeof(enames) / sizeof(enames[0]); i++)
+		if (strcmp(enames[i].name, (const char *)local) == 0)
+			tag = (int)i + 1;
+	c->ptr[h] = local;
+	c->tag[h] = tag;
+	return tag;
 }
+
+struct part {
+	struct verify *v;
+	int index;                 /* in v->parts */
+	const char *name, *xsd;
+	leaf_fn leaf;
+	struct em_strbuf xsd_body; /* the schema's bytes, read once */
+	xmlSchemaPtr schema;
+	xmlSchemaValidCtxtPtr vc;
+	xmlSchemaSAXPlugPtr plug;
+	xmlSAXHandler sax;
+	xmlSAXHandlerPtr plugged;  /* what the schema plug put in front (it restores these two) */
+	void *plugged_ud;
+	xmlParserCtxtPtr pc;
+	struct reader r;
+	struct tag_cache tags;
+	const xmlChar *plain_ns;   /* a namespace already seen not to be XInclude */
+	struct em_strbuf why;      /* the first schema error */
+	int opened, xsd_opened;    /* xmlsec opened it, its schema (once each) */
+	int done;                  /* parsed to its end */
+};
+
+static int named(struct reader *r, int up, const char *name)
+{
+	int i = r->depth - 1 - up;
+
+	return i >= 0 && strcmp(r->path[i], name) == 0;
+}
+
+static void schema_error(void *ctx, xmlErrorPtr e)
+{
+	struct em_strbuf *why = ctx;
+
+	if (why->len == 0 && e && e->message) {
+		em_strbuf_addf(why, "line %d: %s", e->line, e->message);
+		while (why->len && (why->buf[why->len - 1] == '\n'))
+			why->buf[--why->len] = '\0';
+	}
+}
+
+/* A content failure of part p: kept for after the signature; parsing stops. */
+static void part_failed(struct part *p)
+{
+	if (p->v->cfail < 0)
+		p->v->cfail = p->index;
+	if (p->pc)
+		xmlStopParser(p->pc);
+}
+
+static int part_active(struct part *p)
+{
+	return p->pc && p->v->cfail < 0;
+}
+
+static void sax_start(void *ctx, const xmlChar *local, const xmlChar *prefix, const xmlChar *uri,
+		      int nns, const xmlChar **ns, int nattr, int ndefaulted, const xmlChar **attrs)
+{
+	struct part *p = ctx;
+	struct reader *r = &p->r;
+	size_t n = strlen((const char *)local);
+
+	(void)prefix, (void)nns, (void)ns, (void)nattr, (void)ndefaulted, (void)attrs;
+	if (!part_active(p))
+		return;
+	if (uri && uri != p->plain_ns && strstr((const char *)uri, "XInclude")) {
+		em_error_set(p->v->err, "%s has an XInclude element; refused", p->name);
+		part_failed(p);
+		return;
+	}
+	p->plain_ns = uri;   /* the parser's dictionary repeats the pointer */
+	if (r->depth == 8) {
+		em_error_set(p->v->err, "%s nests too deep", p->name);
+		part_failed(p);
+		return;
+	}
+	if (n >= sizeof(r->path[0]))
+		n = sizeof(r->path[0]) - 1;
+	memcpy(r->path[r->depth], local, n);
+	r->path[r->depth][n] = '\0';
+	r->tag[r->depth++] = tag_of(&p->tags, local);
+	em_strbuf_reset(&r->text);
+	r->starting = 1;
+	if (p->leaf(p->v, r) < 0)
+		part_failed(p);
+}
+
+static void sax_end(void *ctx, const xmlChar *local, const xmlChar *prefix, const xmlChar *uri)
+{
+	struct part *p = ctx;
+	struct reader *r = &p->r;
+
+	(void)local, (void)prefix, (void)uri;
+	if (!part_active(p) || r->depth == 0)
+		return;
+	r->starting = 0;
+	if (p->leaf(p->v, r) < 0) {
+		part_failed(p);
+		return;
+	}
+	r->depth--;
+	em_strbuf_reset(&r->text);
+}
+
+static void sax_text(void *ctx, const xmlChar *ch, int len)
+{
+	struct part *p = ctx;
+
+	if (part_active(p) && p->r.depth > 0)
+		em_strbuf_add(&p->r.text, ch, (size_t)len);
+}
+
+static void sax_dtd(void *ctx, const xmlChar *name, const xmlChar *eid, const xmlChar *sid)
+{
+	struct part *p = ctx;
+
+	(void)name, (void)eid, (void)sid;
+	if (!part_active(p))
+		return;
+	em_error_set(p->v->err, "%s has a DOCTYPE; DTDs and entities are refused", p->name);
+	part_failed(p);
+}
+
+static void sax_entity(void *ctx, const xmlChar *name)
+{
+	struct part *p = ctx;
+
+	(void)name;
+	if (!part_active(p))
+		return;
+	em_error_set(p->v->err, "%s uses an entity; refused", p->name);
+	part_failed(p);
+}
+
+/*
+ * The schema of part p: its bytes read once from the ZIP (xmlsec digests
+ * them from here), parsed.  A failure is a content failure of the part,
+ * reported after the signature.
+ */
+static void load_schema(struct part *p)
+{
+	struct verify *v = p->v;
+	xmlDocPtr doc = NULL;
+	xmlSchemaParserCtxtPtr pc = NULL;
+
+	if (read_entry(v, p->xsd, MAX_SCHEMA, &p->xsd_body) < 0) {
+		em_strbuf_reset(&p->xsd_body);
+		goto failed;
+	}
+	doc = xmlReadMemory(p->xsd_body.buf, (int)p->xsd_body.len, p->xsd, NULL,
+			    XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR);
+	if (!doc || doc->intSubset || doc->extSubset) {
+		em_error_set(v->err, "'%s' is not a plain XML schema (no DOCTYPE allowed)", p->xsd);
+		goto failed;
+	}
+	pc = xmlSchemaNewDocParserCtxt(doc);
+	if (pc)
+		xmlSchemaSetParserStructuredErrors(pc, NULL, NULL);
+	if (!pc || !(p->schema = xmlSchemaParse(pc))) {
+		em_error_set(v->err, "'%s' is not a valid XML schema", p->xsd);
+		goto failed;
+	}
+	goto out;
+failed:
+	part_failed(p);
+out:
+	xmlSchemaFreeParserCtxt(pc);
+	xmlFreeDoc(doc);
+}
+
+/* Starts the validating SAX parser of part p, when xmlsec opens it. */
+static void part_start(struct part *p)
+{
+	struct verify *v = p->v;
+
+	if (v->cfail >= 0)
+		return;
+	memset(&p->sax, 0, sizeof(p->sax));
+	p->sax.initialized = XML_SAX2_MAGIC;
+	p->sax.startElementNs = sax_start;
+	p->sax.endElementNs = sax_end;
+	p->sax.characters = sax_text;
+	p->sax.cdataBlock = sax_text;
+	p->sax.internalSubset = sax_dtd;
+	p->sax.externalSubset = sax_dtd;
+	p->sax.reference = sax_entity;
+	p->vc = xmlSchemaNewValidCtxt(p->schema);
+	if (!p->vc) {
+		em_error_set(v->err, "could not validate '%s'", p->name);
+		part_failed(p);
+		return;
+	}
+	xmlSchemaSetValidStructuredErrors(p->vc, schema_error, &p->why);
+	p->plugged = &p->sax;
+	p->plugged_ud = p;
+	p->plug = xmlSchemaSAXPlug(p->vc, &p->plugged, &p->plugged_ud);
+	p->pc = p->plug ? xmlCreatePushParserCtxt(p->plugged, p->plugged_ud, NULL, 0, p->name) : NULL;
+	if (!p->pc || xmlCtxtUseOptions(p->pc, XML_PARSE_NONET | XML_PARSE_NOWARNING |
+					XML_PARSE_NOERROR | XML_PARSE_NOCDATA) < 0) {
+		em_error_set(v->err, "could not read '%s'", p->name);
+		part_failed(p);
+	}
+}
+
+static void part_push(struct part *p, const char *buf, int len)
+{
+	if (part_active(p))
+		xmlParseChunk(p->pc, buf, len, 0);
+}
+
+/* The end of part p's bytes: the parser finishes; well-formed and valid? */
+static void part_end(struct part *p)
+{
+	struct verify *v = p->v;
+	char safe[200];
+
+	if (!part_active(p))
+		return;
+	xmlParseChunk(p->pc, NULL, 0, 1);
+	if (v->cfail >= 0)
+		return;
+	if (!p->pc->wellFormed || !xmlSchemaIsValid(p->vc) || p->r.depth != 0) {
+		const xmlError *e = xmlCtxtGetLastError(p->pc);
+
+		if (!p->why.len && e && e->message && !p->pc->wellFormed)
+			em_strbuf_addf(&p->why, "line %d: %s", e->line, e->message);
+		while (p->why.len && p->why.buf[p->why.len - 1] == '\n')
+			p->why.buf[--p->why.len] = '\0';
+		clean(safe, sizeof(safe), p->why.len ? p->why.buf : "not well-formed XML");
+		em_error_set(v->err, "%s does not validate against %s", p->name, p->xsd);
+		em_error_detail(v->err, "%s", safe);
+		part_failed(p);
+		return;
+	}
+	p->done = 1;
+}
+
+static void part_release(struct part *p)
+{
+	if (p->pc) {
+		xmlFreeDoc(p->pc->myDoc);
+		xmlFreeParserCtxt(p->pc);
+	}
+	if (p->plug)
+		xmlSchemaSAXUnplug(p->plug);
+	xmlSchemaFreeValidCtxt(p->vc);
+	xmlSchemaFree(p->schema);
+	em_strbuf_release(&p->xsd_body);
+	em_strbuf_release(&p->r.text);
+	em_strbuf_release(&p->why);
+}
+
+/* ---- xmlsec's IO: the package's signed entries, each opened once ---------- */
+
+/*
+ * The parsing runs on a thread of its own: xmlsec's reads (inflating the
+ * ZIP entry and digesting it) go on in the caller's thread, and each chunk
+ * they read is handed over, in order, to the thread that parses, validates
+ * and checks it.  The two overlap; the order of the bytes, and so every
+ * result, is the same as if one thread did both.  Without a thread (it
+ * could not be started) the chunks are parsed where they are read.
+ */
+#define CHUNK (256 * 1024)
+#define QUEUE 8
+
+enum { C_START, C_DATA, C_END, C_STOP };
+
+struct chunk {
+	struct part *part;
+	int kind;
+	char *buf;
+	int len;
+};
+
+struct pipeline {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct chunk q[QUEUE];
+	int head, count;
+	pthread_t th;
+	int running;
+};
+
+static void chunk_run(struct chunk *c)
+{
+	if (c->kind == C_START)
+		part_start(c->part);
+	else if (c->kind == C_DATA)
+		part_push(c->part, c->buf, c->len);
+	else if (c->kind == C_END)
+		part_end(c->part);
+	free(c->buf);
+}
+
+static void *pipeline_main(void *arg)
+{
+	struct pipeline *pl = arg;
+
+	for (;;) {
+		struct chunk c;
+
+		pthread_mutex_lock(&pl->mu);
+		while (pl->count == 0)
+			pthread_cond_wait(&pl->cv, &pl->mu);
+		c = pl->q[pl->head];
+		pl->head = (pl->head + 1) % QUEUE;
+		pl->count--;
+		pthread_cond_broadcast(&pl->cv);
+		pthread_mutex_unlock(&pl->mu);
+		if (c.kind == C_STOP)
+			return NULL;
+		chunk_run(&c);
+	}
+}
+
+/* Hands a chunk (buf now the pipeline's) to the parsing thread, or parses it here. */
+static void pipeline_put(struct pipeline *pl, struct part *part, int kind, char *buf, int len)
+{
+	struct chunk c = { part, kind, buf, len };
+
+	if (!pl->running) {
+		if (kind != C_STOP)
+			chunk_run(&c);
+		return;
+	}
+	pthread_mutex_lock(&pl->mu);
+	while (pl->count == QUEUE)
+		pthread_cond_wait(&pl->cv, &pl->mu);
+	pl->q[(pl->head + pl->count) % QUEUE] = c;
+	pl->count++;
+	pthread_cond_broadcast(&pl->cv);
+	pthread_mutex_unlock(&pl->mu);
+}
+
+static void pipeline_start(struct pipeline *pl)
+{
+	memset(pl, 0, sizeof(*pl));
+	if (pthread_mutex_init(&pl->mu, NULL) != 0)
+		return;
+	if (pthread_cond_init(&pl->cv, NULL) != 0) {
+		pthread_mutex_destroy(&pl->mu);
+		return;
+	}
+	pl->running = pthread_create(&pl->th, NULL, pipeline_main, pl) == 0;
+	if (!pl->running) {
+		pthread_cond_destroy(&pl->cv);
+		pthread_mutex_destroy(&pl->mu);
+	}
+}
+
+/* Waits until every chunk handed over is parsed, and ends the thread. */
+static void pipeline_finish(struct pipeline *pl)
+{
+	if (!pl->running)
+		return;
+	pipeline_put(pl, NULL, C_STOP, NULL, 0);
+	pthread_join(pl->th, NULL);
+	pthread_cond_destroy(&pl->cv);
+	pthread_mutex_destroy(&pl->mu);
+	pl->running = 0;
+}
+
+struct io {
+	struct part *part;   /* a data file being parsed, or NULL */
+	zip_file_t *f;       /* its entry, or NULL for a schema in memory */
+	const char *mem;
+	size_t len, off;
+	char *chunk;         /* bytes read, not yet handed to the parser */
+	int used;
+};
+
+static struct pipeline *io_pipeline;
 
 static int io_match(const char *uri)
 {
@@ -717,21 +1163,101 @@ static int io_match(const char *uri)
 
 static void *io_open(const char *uri)
 {
+	struct verify *v = io_verify;
+	struct io *io;
 	zip_int64_t idx;
 
-	if (!io_match(uri) || (idx = zip_name_locate(io_verify->z, uri, ZIP_FL_ENC_RAW)) < 0)
+	if (!io_match(uri) || !(io = calloc(1, sizeof(*io))))
 		return NULL;
-	return zip_fopen_index(io_verify->z, (zip_uint64_t)idx, 0);
+	for (int i = 0; i < EM_AUDIT_PARTS; i++) {
+		struct part *p = &v->parts[i];
+
+		if (strcmp(uri, p->xsd) == 0) {
+			if (p->xsd_opened || !p->xsd_body.buf)
+				goto fail;
+			p->xsd_opened = 1;
+			io->mem = p->xsd_body.buf;
+			io->len = p->xsd_body.len;
+			return io;
+		}
+		if (strcmp(uri, p->name) == 0) {
+			if (p->opened)
+				goto fail;   /* read once */
+			p->opened = 1;
+			io->part = p;
+		}
+	}
+	if ((idx = zip_name_locate(v->z, uri, ZIP_FL_ENC_RAW)) < 0 ||
+	    !(io->f = zip_fopen_index(v->z, (zip_uint64_t)idx, 0)))
+		goto fail;
+	if (io->part)
+		pipeline_put(io_pipeline, io->part, C_START, NULL, 0);
+	return io;
+fail:
+	free(io);
+	return NULL;
 }
 
+/* The bytes xmlsec digests are, in the same order, the bytes the parser gets. */
 static int io_read(void *ctx, char *buf, int len)
 {
-	return (int)zip_fread(ctx, buf, (zip_uint64_t)len);
+	struct io *io = ctx;
+	zip_int64_t n;
+
+	if (!io->f) {
+		size_t k = io->len - io->off < (size_t)len ? io->len - io->off : (size_t)len;
+
+		memcpy(buf, io->mem + io->off, k);
+		io->off += k;
+		return (int)k;
+	}
+	n = zip_fread(io->f, buf, (zip_uint64_t)len);
+	if (!io->part || n < 0)
+		return (int)n;
+	if (n > 0 && io->used + n > CHUNK) {
+		pipeline_put(io_pipeline, io->part, C_DATA, io->chunk, io->used);
+		io->chunk = NULL;
+		io->used = 0;
+	}
+	if (n > 0) {
+		if (!io->chunk && !(io->chunk = malloc(CHUNK)))
+			abort();
+		memcpy(io->chunk + io->used, buf, (size_t)n);
+		io->used += (int)n;
+	} else {
+		if (io->used)
+			pipeline_put(io_pipeline, io->part, C_DATA, io->chunk, io->used);
+		else
+			free(io->chunk);
+		io->chunk = NULL;
+		io->used = 0;
+		pipeline_put(io_pipeline, io->part, C_END, NULL, 0);
+		io->part = NULL;
+	}
+	return (int)n;
 }
 
 static int io_close(void *ctx)
 {
-	return zip_fclose(ctx) == 0 ? 0 : -1;
+	struct io *io = ctx;
+	int ret = io->f && zip_fclose(io->f) != 0 ? -1 : 0;
+
+	free(io->chunk);
+	free(io);
+	return ret;
+}
+
+/* ---- xmlsec ---------------------------------------------------------------- */
+
+static char xmlsec_last[256];      /* the last error xmlsec reported */
+
+static void xmlsec_error(const char *file, int line, const char *func, const char *obj,
+			 const char *subj, int reason, const char *msg)
+{
+	(void)file, (void)line, (void)func, (void)obj;
+	if (reason == XMLSEC_ERRORS_R_CERT_VERIFY_FAILED || !*xmlsec_last)
+		snprintf(xmlsec_last, sizeof(xmlsec_last), "%s%s%s", subj ? subj : "",
+			 subj ? ": " : "", msg ? msg : "");
 }
 
 /* libxml2 loads nothing from outside: no DTD, no schema include, no entity. */
@@ -786,7 +1312,9 @@ static int check_signature(struct verify *v, const char *ca_path)
 	xmlSecKeysMngrPtr mngr = NULL;
 	xmlSecDSigCtxPtr ctx = NULL;
 	X509 *cert = NULL;
-	int ret = EM_ERR;
+	struct em_error *err = v->err;
+	struct pipeline pl;
+	int ret = EM_ERR, rc;
 	char safe[200];
 
 	xmlsec_last[0] = '\0';
@@ -813,8 +1341,16 @@ static int check_signature(struct verify *v, const char *ca_path)
 		em_error_set(v->err, "could not set xmlsec's allow-lists");
 		goto out;
 	}
+	/* the content checks run inside xmlsec's reads; their failure waits in cerr */
 	io_verify = v;
-	if (xmlSecDSigCtxVerify(ctx, v->signature) < 0 || !ctx->signKey) {
+	io_pipeline = &pl;
+	v->err = &v->cerr;
+	pipeline_start(&pl);
+	rc = xmlSecDSigCtxVerify(ctx, v->signature);
+	pipeline_finish(&pl);
+	v->err = err;
+	io_pipeline = NULL;
+	if (rc < 0 || !ctx->signKey) {
 		io_verify = NULL;
 		clean(safe, sizeof(safe), xmlsec_last);
 		em_error_set(v->err, "the signature could not be verified: no key from a certificate "
@@ -947,241 +1483,6 @@ static int check_signer(struct verify *v, const char *pin)
 	return 0;
 }
 
-/* ---- streaming the content ------------------------------------------------ */
-
-struct stream {
-	zip_file_t *f;
-	EVP_MD_CTX *md;
-	int failed;
-};
-
-static int stream_read(void *ctx, char *buf, int len)
-{
-	struct stream *s = ctx;
-	zip_int64_t n = zip_fread(s->f, buf, (zip_uint64_t)len);
-
-	if (n < 0 || (n > 0 && EVP_DigestUpdate(s->md, buf, (size_t)n) != 1)) {
-		s->failed = 1;
-		return -1;
-	}
-	return (int)n;
-}
-
-static int stream_close(void *ctx)
-{
-	(void)ctx;
-	return 0;
-}
-
-static const unsigned char *signed_digest(struct verify *v, const char *name)
-{
-	for (int i = 0; i < v->nrefs; i++)
-		if (strcmp(v->refs[i].uri, name) == 0)
-			return v->refs[i].digest;
-	return NULL;
-}
-
-struct reader;
-typedef int (*leaf_fn)(struct verify *v, struct reader *r);
-
-/* What the handlers see: the element that just ended and its ancestors. */
-struct reader {
-	const char *file;
-	char path[8][32];      /* local names from the root */
-	int depth;
-	struct em_strbuf text; /* text of the element that ended */
-	int starting;          /* 1 at an element's start, 0 at its end */
-};
-
-static int named(struct reader *r, int up, const char *name)
-{
-	int i = r->depth - 1 - up;
-
-	return i >= 0 && strcmp(r->path[i], name) == 0;
-}
-
-static void schema_error(void *ctx, xmlErrorPtr e)
-{
-	struct em_strbuf *why = ctx;
-
-	if (why->len == 0 && e && e->message) {
-		em_strbuf_addf(why, "line %d: %s", e->line, e->message);
-		while (why->len && (why->buf[why->len - 1] == '\n'))
-			why->buf[--why->len] = '\0';
-	}
-}
-
-static xmlSchemaPtr load_schema(struct verify *v, const char *name)
-{
-	struct em_strbuf body = EM_STRBUF_INIT;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	const unsigned char *want = signed_digest(v, name);
-	xmlDocPtr doc = NULL;
-	xmlSchemaParserCtxtPtr pc = NULL;
-	xmlSchemaPtr schema = NULL;
-
-	if (read_entry(v, name, MAX_SCHEMA, &body) < 0)
-		goto out;
-	if (!want || EVP_Digest(body.buf, body.len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
-	    memcmp(md, want, EM_HASH_LEN) != 0) {
-		em_error_set(v->err, "'%s' is not the file that was signed", name);
-		goto out;
-	}
-	doc = xmlReadMemory(body.buf, (int)body.len, name, NULL,
-			    XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR);
-	if (!doc || doc->intSubset || doc->extSubset) {
-		em_error_set(v->err, "'%s' is not a plain XML schema (no DOCTYPE allowed)", name);
-		goto out;
-	}
-	pc = xmlSchemaNewDocParserCtxt(doc);
-	if (pc)
-		xmlSchemaSetParserStructuredErrors(pc, NULL, NULL);
-	if (!pc || !(schema = xmlSchemaParse(pc)))
-		em_error_set(v->err, "'%s' is not a valid XML schema", name);
-out:
-	xmlSchemaFreeParserCtxt(pc);
-	xmlFreeDoc(doc);
-	em_strbuf_release(&body);
-	return schema;
-}
-
-/*
- * Streams one file of the package: validates it against its schema, calls
- * leaf at every element end (and start), digests every byte, and compares
- * the digest with the signed one at the end.
- */
-static int stream_file(struct verify *v, const char *name, const char *xsd, leaf_fn leaf)
-{
-	struct stream s = { NULL, NULL, 0 };
-	struct reader r;
-	struct em_strbuf why = EM_STRBUF_INIT;
-	xmlSchemaPtr schema = NULL;
-	xmlTextReaderPtr tr = NULL;
-	zip_int64_t idx;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	const unsigned char *want = signed_digest(v, name);
-	int rc, ret = EM_ERR;
-
-	memset(&r, 0, sizeof(r));
-	r.file = name;
-	em_strbuf_init(&r.text);
-	if (!(schema = load_schema(v, xsd)))
-		goto out;
-	idx = zip_name_locate(v->z, name, ZIP_FL_ENC_RAW);
-	s.md = EVP_MD_CTX_new();
-	if (idx < 0 || !s.md || EVP_DigestInit_ex(s.md, EVP_sha256(), NULL) != 1 ||
-	    !(s.f = zip_fopen_index(v->z, (zip_uint64_t)idx, 0))) {
-		em_error_set(v->err, "could not open '%s' in the package", name);
-		goto out;
-	}
-	tr = xmlReaderForIO(stream_read, stream_close, &s, name, NULL,
-			    XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR);
-	if (!tr || xmlTextReaderSchemaValidateCtxt(tr, NULL, 0) < 0) {
-		em_error_set(v->err, "could not read '%s'", name);
-		goto out;
-	}
-	xmlTextReaderSetStructuredErrorHandler(tr, NULL, NULL);
-	{
-		xmlSchemaValidCtxtPtr vc = xmlSchemaNewValidCtxt(schema);
-
-		if (!vc) {
-			em_error_set(v->err, "could not validate '%s'", name);
-			goto out;
-		}
-		xmlSchemaSetValidStructuredErrors(vc, schema_error, &why);
-		if (xmlTextReaderSchemaValidateCtxt(tr, vc, 0) < 0) {
-			xmlSchemaFreeValidCtxt(vc);
-			em_error_set(v->err, "could not validate '%s'", name);
-			goto out;
-		}
-		while ((rc = xmlTextReaderRead(tr)) == 1) {
-			int type = xmlTextReaderNodeType(tr);
-			const char *local = (const char *)xmlTextReaderConstLocalName(tr);
-			const char *ns = (const char *)xmlTextReaderConstNamespaceUri(tr);
-
-			if (type == XML_READER_TYPE_DOCUMENT_TYPE) {
-				em_error_set(v->err, "%s has a DOCTYPE; DTDs and entities are refused", name);
-				break;
-			}
-			if (type == XML_READER_TYPE_ENTITY_REFERENCE || type == XML_READER_TYPE_ENTITY) {
-				em_error_set(v->err, "%s uses an entity; refused", name);
-				break;
-			}
-			if (type == XML_READER_TYPE_ELEMENT) {
-				if (ns && strstr(ns, "XInclude")) {
-					em_error_set(v->err, "%s has an XInclude element; refused", name);
-					break;
-				}
-				if (r.depth == 8) {
-					em_error_set(v->err, "%s nests too deep", name);
-					break;
-				}
-				snprintf(r.path[r.depth++], sizeof(r.path[0]), "%s", local ? local : "");
-				em_strbuf_reset(&r.text);
-				r.starting = 1;
-				if (leaf(v, &r) < 0)
-					break;
-				if (xmlTextReaderIsEmptyElement(tr)) {
-					r.starting = 0;
-					if (leaf(v, &r) < 0)
-						break;
-					r.depth--;
-				}
-			} else if (type == XML_READER_TYPE_TEXT || type == XML_READER_TYPE_CDATA) {
-				const char *t = (const char *)xmlTextReaderConstValue(tr);
-				if (t)
-					em_strbuf_adds(&r.text, t);
-			} else if (type == XML_READER_TYPE_END_ELEMENT) {
-				r.starting = 0;
-				if (leaf(v, &r) < 0)
-					break;
-				r.depth--;
-				em_strbuf_reset(&r.text);
-			}
-		}
-		if (v->err->message) {
-			xmlFreeTextReader(tr);
-			tr = NULL;
-			xmlSchemaFreeValidCtxt(vc);
-			goto out;
-		}
-		if (rc != 0 || !xmlTextReaderIsValid(tr)) {
-			char safe[200];
-
-			clean(safe, sizeof(safe), why.len ? why.buf : "not well-formed XML");
-			em_error_set(v->err, "%s does not validate against %s", name, xsd);
-			em_error_detail(v->err, "%s", safe);
-			xmlFreeTextReader(tr);
-			tr = NULL;
-			xmlSchemaFreeValidCtxt(vc);
-			goto out;
-		}
-		xmlFreeTextReader(tr);
-		tr = NULL;
-		xmlSchemaFreeValidCtxt(vc);
-	}
-	if (s.failed || EVP_DigestFinal_ex(s.md, md, &mdlen) != 1) {
-		em_error_set(v->err, "could not read '%s' in the package", name);
-		goto out;
-	}
-	if (!want || memcmp(md, want, EM_HASH_LEN) != 0) {
-		em_error_set(v->err, "'%s' is not the file that was signed", name);
-		goto out;
-	}
-	ret = 0;
-out:
-	xmlFreeTextReader(tr);
-	if (s.f)
-		zip_fclose(s.f);
-	EVP_MD_CTX_free(s.md);
-	xmlSchemaFree(schema);
-	em_strbuf_release(&r.text);
-	em_strbuf_release(&why);
-	return ret;
-}
-
 /* ---- ledger.xml ---------------------------------------------------------------- */
 
 #define NF 24
@@ -1224,44 +1525,92 @@ static const char *const lwhat[] = { NULL, "account", NULL, NULL, "fund", "proje
 
 static struct vstate *vs;
 
+/* n digits of s as a number, or -1. */
+static long digits(const char *s, int n)
+{
+	long x = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		x = x * 10 + (s[i] - '0');
+	}
+	return x;
+}
+
 static int money(struct verify *v, const char *file, const char *what, const char *text,
 		 int64_t *fen)
 {
 	struct em_error e = EM_ERROR_INIT;
-	int ret = em_money_parse(text, fen, &e);
+	size_t n = strlen(text);
+	long whole, cents;
+	int ret;
 
+	/* the usual form, as the exporter writes it: 1 to 15 digits, '.', 2 digits */
+	if (n >= 4 && n <= 18 && text[n - 3] == '.' && (whole = digits(text, (int)n - 3)) >= 0 &&
+	    (cents = digits(text + n - 2, 2)) >= 0) {
+		*fen = (int64_t)whole * 100 + cents;
+		return 0;
+	}
+	ret = em_money_parse(text, fen, &e);
 	em_error_release(&e);
 	if (ret < 0)
 		return em_error_set(v->err, "%s: %s '%.40s' is not an amount", file, what, text);
 	return 0;
 }
 
+/* YYYY-MM-DDTHH:MM:SS.ffffffZ, exactly, to microseconds since 1970. */
 static int parse_time(const char *s, int64_t *us)
 {
 	struct tm tm;
-	long micros;
-	char z;
+	long f[7];
+	static const int at[7] = { 0, 5, 8, 11, 14, 17, 20 }, len[7] = { 4, 2, 2, 2, 2, 2, 6 };
 
-	memset(&tm, 0, sizeof(tm));
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d.%6ld%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &micros, &z) != 8 || z != 'Z' ||
-	    strlen(s) != 27)
+	if (strlen(s) != 27 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
+	    s[16] != ':' || s[19] != '.' || s[26] != 'Z')
 		return -1;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	*us = (int64_t)timegm(&tm) * 1000000 + micros;
+	for (int i = 0; i < 7; i++)
+		if ((f[i] = digits(s + at[i], len[i])) < 0)
+			return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = (int)f[0] - 1900;
+	tm.tm_mon = (int)f[1] - 1;
+	tm.tm_mday = (int)f[2];
+	tm.tm_hour = (int)f[3];
+	tm.tm_min = (int)f[4];
+	tm.tm_sec = (int)f[5];
+	*us = (int64_t)timegm(&tm) * 1000000 + f[6];
 	return 0;
+}
+
+/* "K:code" into buf (size 300), the key of a master-file code. */
+static const char *code_key(char *buf, const char *kind, const char *code)
+{
+	size_t n = strlen(code);
+
+	if (n > 296)
+		n = 296;
+	buf[0] = kind[0];
+	buf[1] = ':';
+	memcpy(buf + 2, code, n);
+	buf[2 + n] = '\0';
+	return buf;
 }
 
 static int code_known(struct verify *v, const char *kind, const char *code)
 {
-	struct em_strbuf k = EM_STRBUF_INIT;
-	int found;
+	/* lines name the same few accounts and funds again and again */
+	char (*last)[64] = v->last_code;
+	char key[300];
+	int k = kind[0] >= 'A' && kind[0] <= 'Z' ? kind[0] - 'A' : -1;
 
-	em_strbuf_addf(&k, "%s:%s", kind, code);
-	found = smap_find(&v->codes, k.buf, 0) != NULL;
-	em_strbuf_release(&k);
-	return found;
+	if (k >= 0 && last[k][0] && strcmp(last[k], code) == 0)
+		return 1;
+	if (!smap_find(&v->codes, code_key(key, kind, code), 0))
+		return 0;
+	if (k >= 0 && strlen(code) < sizeof(v->last_code[k]))
+		memcpy(last[k], code, strlen(code) + 1);
+	return 1;
 }
 
 static int add_code(struct verify *v, const char *kind, const char *code)
@@ -1280,14 +1629,18 @@ static int add_code(struct verify *v, const char *kind, const char *code)
 	return 0;
 }
 
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : 0;
+}
+
 static void hexbytes(const char *hex, unsigned char out[EM_HASH_LEN])
 {
-	for (int i = 0; i < EM_HASH_LEN; i++) {
-		unsigned int b = 0;
+	size_t n = strlen(hex);
 
-		sscanf(hex + 2 * i, "%2x", &b);
-		out[i] = (unsigned char)b;
-	}
+	for (size_t i = 0; i < EM_HASH_LEN; i++)
+		out[i] = 2 * i + 1 < n ? (unsigned char)(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1])) : 0;
 }
 
 static void voucher_header(struct verify *v)
@@ -1324,13 +1677,14 @@ static int end_line(struct verify *v)
 	char num[200], safe[200];
 	int64_t fen;
 	struct em_canon_line cl;
-	struct em_strbuf k = EM_STRBUF_INIT;
+	char key[520];
+	size_t an, fn;
 	struct smap_entry *e;
 	int i;
 
-	clean(num, sizeof(num), vs->f[H_NUMBER]);
 	for (i = 0; i < L_N; i++) {
 		if (lcode[i] && vs->l[i][0] && !code_known(v, lcode[i], vs->l[i])) {
+			clean(num, sizeof(num), vs->f[H_NUMBER]);
 			clean(safe, sizeof(safe), vs->l[i]);
 			em_error_set(v->err, "ledger.xml: voucher %s line %s names an unknown %s '%s'",
 				     num, vs->l[L_NO], lwhat[i], safe);
@@ -1347,8 +1701,10 @@ static int end_line(struct verify *v)
 	for (i = 0; i < vs->nfunds && strcmp(vs->funds[i].fund, vs->l[L_FUND]) != 0; i++)
 		;
 	if (i == vs->nfunds) {
-		if (i == NF)
+		if (i == NF) {
+			clean(num, sizeof(num), vs->f[H_NUMBER]);
 			return em_error_set(v->err, "ledger.xml: voucher %s has more than %d funds", num, NF);
+		}
 		snprintf(vs->funds[i].fund, sizeof(vs->funds[i].fund), "%s", vs->l[L_FUND]);
 		vs->funds[i].debit = vs->funds[i].credit = 0;
 		vs->nfunds++;
@@ -1357,8 +1713,12 @@ static int end_line(struct verify *v)
 		vs->funds[i].debit += fen;
 	else
 		vs->funds[i].credit += fen;
-	em_strbuf_addf(&k, "%s\t%s", vs->l[L_ACCOUNT], vs->l[L_FUND]);
-	e = smap_find(&v->moves, k.buf, 1);
+	an = strlen(vs->l[L_ACCOUNT]);
+	fn = strlen(vs->l[L_FUND]);
+	memcpy(key, vs->l[L_ACCOUNT], an);
+	key[an] = '\t';
+	memcpy(key + an + 1, vs->l[L_FUND], fn + 1);
+	e = smap_find(&v->moves, key, 1);
 	if (vs->l[L_SIDE][0] == 'D')
 		e->a += fen;
 	else
@@ -1369,7 +1729,6 @@ static int end_line(struct verify *v)
 		e->a += fen;
 	else
 		e->b += fen;
-	em_strbuf_release(&k);
 	cl.line_no = atoi(vs->l[L_NO]);
 	cl.account = vs->l[L_ACCOUNT];
 	cl.side = vs->l[L_SIDE];
@@ -1390,7 +1749,8 @@ static int end_line(struct verify *v)
 		v->debit_fen += fen;
 	else
 		v->credit_fen += fen;
-	memset(vs->l, 0, sizeof(vs->l));
+	for (i = 0; i < L_N; i++)
+		vs->l[i][0] = '\0';
 	return 0;
 }
 
@@ -1477,8 +1837,26 @@ static int ledger_leaf(struct verify *v, struct reader *r)
 	const char *t = r->text.buf;
 	char a[EM_MONEY_BUFSZ], b[EM_MONEY_BUFSZ], c[EM_MONEY_BUFSZ], d[EM_MONEY_BUFSZ];
 
+	/* the hot path: a field of a line or of a voucher's header */
+	if (!r->starting && r->depth >= 2) {
+		int tag = r->tag[r->depth - 1], up = r->tag[r->depth - 2];
+		size_t n = r->text.len < 255 ? r->text.len : 255;
+
+		if (up == T_LINE && tag && enames[tag - 1].l >= 0) {
+			memcpy(vs->l[enames[tag - 1].l], t, n);
+			vs->l[enames[tag - 1].l][n] = '\0';
+			return 0;
+		}
+		if (up == T_TRANSACTION && tag && enames[tag - 1].h >= 0) {
+			memcpy(vs->f[enames[tag - 1].h], t, n);
+			vs->f[enames[tag - 1].h][n] = '\0';
+			return 0;
+		}
+		if (up == T_TRANSACTION && tag == T_LINE)
+			return end_line(v);
+	}
 	if (r->starting) {
-		if (strcmp(name, "Transaction") == 0) {
+		if (r->tag[r->depth - 1] == T_TRANSACTION) {
 			memset(vs->f, 0, sizeof(vs->f));
 			memset(vs->l, 0, sizeof(vs->l));
 			em_strbuf_reset(&vs->canon);
@@ -1486,7 +1864,7 @@ static int ledger_leaf(struct verify *v, struct reader *r)
 			vs->md_failed = 0;
 			vs->debit = vs->credit = 0;
 			vs->nfunds = 0;
-		} else if (strcmp(name, "Line") == 0 && !vs->header_done) {
+		} else if (r->tag[r->depth - 1] == T_LINE && !vs->header_done) {
 			voucher_header(v);
 		}
 		return 0;
@@ -1788,12 +2166,28 @@ static int start_xmlsec(struct em_error *err)
 int em_audit_verify(const char *path, const char *ca_path, const char *pin, FILE *out,
 		    struct em_error *err)
 {
+	static const leaf_fn leaves[EM_AUDIT_PARTS] = { ledger_leaf, balances_leaf, control_leaf };
 	struct verify v;
 	struct vstate vstate;
+	struct part parts[EM_AUDIT_PARTS];
 	xmlExternalEntityLoader old_loader = xmlGetExternalEntityLoader();
 	int ret = EM_ERR;
 
 	memset(&v, 0, sizeof(v));
+	memset(parts, 0, sizeof(parts));
+	for (int i = 0; i < EM_AUDIT_PARTS; i++) {
+		parts[i].v = &v;
+		parts[i].index = i;
+		parts[i].name = em_audit_files[i];
+		parts[i].xsd = em_audit_files[EM_AUDIT_PARTS + i];
+		parts[i].leaf = leaves[i];
+		parts[i].r.file = parts[i].name;
+		em_strbuf_init(&parts[i].r.text);
+		em_strbuf_init(&parts[i].why);
+		em_strbuf_init(&parts[i].xsd_body);
+	}
+	v.parts = parts;
+	v.cfail = -1;
 	memset(&vstate, 0, sizeof(vstate));
 	memset(&bs, 0, sizeof(bs));
 	memset(&cs, 0, sizeof(cs));
@@ -1823,6 +2217,11 @@ int em_audit_verify(const char *path, const char *ca_path, const char *pin, FILE
 		fail(&v, "file set");
 		goto out;
 	}
+	/* the schemas, read once: parsed now, digested by xmlsec from memory */
+	v.err = &v.cerr;
+	for (int i = 0; i < EM_AUDIT_PARTS; i++)
+		load_schema(&parts[i]);
+	v.err = err;
 	if (check_signature(&v, ca_path) < 0) {
 		fail(&v, "signature");
 		goto out;
@@ -1831,24 +2230,32 @@ int em_audit_verify(const char *path, const char *ca_path, const char *pin, FILE
 		fail(&v, "signer");
 		goto out;
 	}
-	if (stream_file(&v, "ledger.xml", "schemas/ledger.xsd", ledger_leaf) < 0) {
-		fail(&v, "ledger.xml");
-		goto out;
+	/* ledger.xml, balances.xml and control.xml were checked while xmlsec read them */
+	for (int i = 0; i < EM_AUDIT_PARTS; i++) {
+		struct part *p = &parts[i];
+
+		if (v.cfail == i || (v.cfail < 0 && !p->done)) {
+			if (v.cfail == i) {
+				em_error_release(err);
+				*err = v.cerr;
+				memset(&v.cerr, 0, sizeof(v.cerr));
+			} else {
+				em_error_set(err, "'%s' was not read to its end", p->name);
+			}
+			fail(&v, p->name);
+			goto out;
+		}
+		if (i == 0)
+			ok(&v, "ledger.xml", "valid, as signed; %lld vouchers balance in total and per fund "
+			   "(D1, D2), accounts, funds and dimensions known, hash chain recomputes (D8)",
+			   (long long)v.vouchers);
+		else if (i == 1)
+			ok(&v, "balances.xml", "valid, as signed; %lld balances roll and agree with the ledger",
+			   (long long)v.balance_rows);
+		else
+			ok(&v, "control.xml", "valid, as signed; counts, totals per file and fund, chain head "
+			   "and checkpoints agree");
 	}
-	ok(&v, "ledger.xml", "valid, as signed; %lld vouchers balance in total and per fund (D1, D2), "
-	   "accounts, funds and dimensions known, hash chain recomputes (D8)", (long long)v.vouchers);
-	if (stream_file(&v, "balances.xml", "schemas/balances.xsd", balances_leaf) < 0) {
-		fail(&v, "balances.xml");
-		goto out;
-	}
-	ok(&v, "balances.xml", "valid, as signed; %lld balances roll and agree with the ledger",
-	   (long long)v.balance_rows);
-	if (stream_file(&v, "control.xml", "schemas/control.xsd", control_leaf) < 0) {
-		fail(&v, "control.xml");
-		goto out;
-	}
-	ok(&v, "control.xml", "valid, as signed; counts, totals per file and fund, chain head and "
-	   "checkpoints agree");
 	fprintf(out, "previous package: %s\n", *cs.prev ? cs.prev : "none (the first of its book)");
 	ret = 0;
 out:
@@ -1864,6 +2271,9 @@ out:
 	smap_release(&v.moves);
 	smap_release(&v.funds);
 	smap_release(&v.months);
+	for (int i = 0; i < EM_AUDIT_PARTS; i++)
+		part_release(&parts[i]);
+	em_error_release(&v.cerr);
 	em_strbuf_release(&vstate.canon);
 	EVP_MD_CTX_free(vstate.md);
 	vs = NULL;

@@ -5,6 +5,14 @@
  * same connection, so the log survives the rollback.  The server stamps
  * who (session_user) and when (its clock); the client gives only what was
  * refused and why.  Called from earmark.c's one error path.
+ *
+ * Only the office and the auditor record (0013 grants refusal_log to them).
+ * The public role (earmark_public, the notice board's) holds no job in the
+ * ledger and reads published notices only (DESIGN section 8); letting it
+ * write into the office's log would let an internet-facing role fill it.
+ * So the privilege is asked first, and a role without it records nothing:
+ * calling the function anyway would only add a permission error, logged
+ * by the server, on top of the refusal the person must see.
  */
 #include <string.h>
 
@@ -34,6 +42,17 @@ int em_refusal_log(PGconn *conn, const char *book, const struct em_error *refuse
 		/* a command or COPY still running: nothing safe to send */
 		return em_error_set(err, "the connection is busy; the refusal was not recorded");
 	}
+	res = em_db_exec(conn,
+			 "SELECT pg_catalog.has_function_privilege("
+			 "'earmark.refusal_log(text, text, text, text, text, text)', 'EXECUTE')",
+			 0, NULL, PGRES_TUPLES_OK, 1, err);
+	if (!res)
+		return EM_ERR;
+	if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+		PQclear(res);
+		return 1;   /* not this role's to record */
+	}
+	PQclear(res);
 	res = em_db_exec(conn, "SELECT earmark.refusal_log($1, $2, $3, $4, $5, $6)", 6, params,
 			 PGRES_TUPLES_OK, 1, err);
 	if (!res)

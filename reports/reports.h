@@ -73,7 +73,11 @@ int em_report_run(PGconn *conn, const char *book, const char *name, const struct
  * The exceptions log: records a command the rules refused (refused: its
  * error, with the SQLSTATE) with earmark.refusal_log, in a transaction of
  * its own after rolling back whatever transaction failed.  The server
- * stamps the person and the time.  Returns 0, or EM_ERR with err filled.
+ * stamps the person and the time.  A role that may not record (the public
+ * board's, which reads published notices and nothing else) records
+ * nothing: returns 1, with no second error on top of the refusal.
+ * Returns 0 when recorded, 1 when not the role's to record, or EM_ERR
+ * with err filled.
  */
 int em_refusal_log(PGconn *conn, const char *book, const struct em_error *refused,
 		   const char *command, const char *record, struct em_error *err);

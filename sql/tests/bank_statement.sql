@@ -3,17 +3,20 @@
 -- (the same again changes nothing); statement_match_auto clears household
 -- payments by EndToEndId and drafts a receipt voucher for a returned one
 -- (never netted); payment_reissue pays it again from the restored payable;
--- manual match and unmatch record who and when.
+-- manual match and unmatch record who and when.  A returned payment is
+-- not paid to households in the fund statement (0015) until its re-issue
+-- is posted, and the household ledger shows the return and the re-issue.
 --
 -- Refused, nothing written: another account, another currency, balances
 -- that do not roll or do not follow the last statement, the same id with
 -- other content, overlapping days, an import or match by anyone but a
 -- cashier, a re-issue before the return is posted or of a paid payment, a
--- manual match that does not fit, an unmatch of a return.
+-- manual match that does not fit, an unmatch of a return, discarding the
+-- draft of a return or of a re-issue (EMB03, not a foreign key).
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;
 BEGIN;
-SELECT plan(33);
+SELECT plan(42);
 
 CREATE ROLE t_bs_admin LOGIN;
 GRANT earmark_admin TO t_bs_admin;
@@ -169,6 +172,18 @@ SELECT is((SELECT string_agg(account || ':' || side || ':' || amount_fen || ':' 
 	'1002:D:1500000:-:622800000001 2303:C:1500000:H0002:-', 'return: Dr 1002 the account / Cr 2303 the household');
 SELECT is((SELECT string_agg(line_no || ':' || status, ',' ORDER BY line_no) FROM earmark.statement_line),
 	'1:cleared,2:cleared,3:cleared,4:uncleared', 'match: the matched lines are cleared');
+-- The return draft is not discarded (it would orphan the return and its
+-- match): the refusal says why and what to do, not a foreign key.
+GRANT earmark_clerk TO t_bs_cashier;
+SET ROLE t_bs_cashier;
+SELECT throws_ok(format('SELECT earmark.voucher_discard(%L, %L)', 'B1', '#' || :ret), 'EMB03',
+	format('draft #%s is the receipt of payment B-001-000003 returned by the bank and cannot be discarded (EMB03)', :ret),
+	'return: its draft cannot be discarded, by name of the rule');
+SELECT alike(pg_temp.error_of(format('SELECT earmark.voucher_discard(%L, %L)', 'B1', '#' || :ret)),
+	'%statement line %:3 shows the money of household H0002 back in the account%',
+	'return: the refusal names the statement line and the household');
+RESET ROLE;
+REVOKE earmark_clerk FROM t_bs_cashier;
 SELECT pg_temp.bank_state() AS s2 \gset
 SET ROLE t_bs_cashier;
 SELECT results_eq($$SELECT * FROM earmark.statement_match_auto('B1', '622800000001')$$,
@@ -183,10 +198,26 @@ SELECT throws_ok($$SELECT * FROM earmark.payment_reissue('B1', 'B-001-000003', '
 	'the return of payment B-001-000003 is not posted yet (EMB03)', 'reissue: refused before the return is posted');
 SELECT throws_ok($$SELECT * FROM earmark.payment_reissue('B1', 'B-001-000002', '2026-11-21')$$, 'EMB03',
 	'payment B-001-000002 is paid, not returned by the bank (EMB03)', 'reissue: a paid payment is not paid again');
+-- Paid to households (资金收支情况表) against the money that left the
+-- payable 2303 through the bank: its debits, less the credits of return
+-- vouchers (the payable restored).
+CREATE TEMP VIEW paid_out AS
+SELECT d, COALESCE((SELECT sum(CASE l.side WHEN 'D' THEN l.amount_fen ELSE -l.amount_fen END)
+                      FROM earmark.line_coded l JOIN earmark.voucher v USING (book_id, voucher_id)
+                     WHERE v.status = 'posted' AND v.voucher_date <= d AND l.account = '2303'
+                       AND (l.side = 'D' OR v.voucher_id IN (SELECT voucher_id FROM earmark.payment_return))), 0)::bigint AS fen
+  FROM unnest(ARRAY['2026-11-16', '2026-11-19', '2026-11-21']::date[]) d;
+SELECT results_eq($$SELECT s.households_fen, s.balance_fen FROM earmark.fund_statement('B1', '2026-11-19') s WHERE s.fund = 'F1'$$,
+	$$VALUES (2500000::bigint, 17500000::bigint)$$, 'fund statement: before the return is posted, both payments count as paid');
 SET ROLE t_bs_rev;
 SELECT earmark.voucher_review('B1', '#' || :ret) AS r \gset
 SET ROLE t_bs_bk;
 SELECT earmark.voucher_post('B1', '#' || :ret) AS r \gset
+RESET ROLE;
+SELECT results_eq($$SELECT s.received_fen, s.households_fen, s.balance_fen FROM earmark.fund_statement('B1', '2026-11-19') s WHERE s.fund = 'F1'$$,
+	$$VALUES (20000000::bigint, 1000000::bigint, 19000000::bigint)$$,
+	'fund statement: the returned payment is not paid to households; received less paid is the balance');
+SET ROLE t_bs_clerk;
 SET ROLE t_bs_clerk;
 SELECT results_eq(format('SELECT batch, end_to_end_id FROM earmark.payment_reissue(%L, %L, %L)', 'B1', 'B-001-000003', '2026-11-21'),
 	format('VALUES (%L, %L)', 'R' || (SELECT payment_id FROM earmark.household_payment WHERE end_to_end_id = 'B-001-000003'),
@@ -200,7 +231,28 @@ SELECT is((SELECT string_agg(account || ':' || side || ':' || amount_fen || ':' 
 SET ROLE t_bs_clerk;
 SELECT throws_like($$SELECT * FROM earmark.payment_reissue('B1', 'B-001-000003', '2026-11-21')$$,
 	'payment B-001-000003 was re-issued already as R%', 'reissue: once only');
+SELECT throws_like(format('SELECT earmark.voucher_discard(%L, %L)', 'B1', '#' || :rev),
+	format('draft #%s belongs to payment batch ''R%%'' and cannot be discarded on its own (EMB03)', :rev),
+	'reissue: its draft is not discarded on its own either');
 RESET ROLE;
+SELECT results_eq($$SELECT s.households_fen FROM earmark.fund_statement('B1', '2026-11-21') s WHERE s.fund = 'F1'$$,
+	$$VALUES (1000000::bigint)$$, 'fund statement: a re-issue not yet posted is not paid');
+SET ROLE t_bs_rev;
+SELECT earmark.voucher_review('B1', '#' || :rev) AS r \gset
+SET ROLE t_bs_bk;
+SELECT earmark.voucher_post('B1', '#' || :rev) AS r \gset
+RESET ROLE;
+SELECT results_eq($$SELECT s.households_fen, s.balance_fen FROM earmark.fund_statement('B1', '2026-11-21') s WHERE s.fund = 'F1'$$,
+	$$VALUES (2500000::bigint, 17500000::bigint)$$, 'fund statement: once the re-issue is posted it is paid');
+SELECT results_eq(
+	$$SELECT p.d, s.households_fen FROM paid_out p, earmark.fund_statement('B1', p.d) s WHERE s.fund = 'F1' ORDER BY 1$$,
+	$$SELECT d, fen FROM paid_out ORDER BY 1$$,
+	'fund statement: paid to households equals the payable''s money out through the bank, net of returns, on each date');
+SELECT results_eq($$SELECT voucher_date, amount_fen, memo FROM earmark.household_ledger('B1', 'H0002', '2026-11-21')$$,
+	$$VALUES ('2026-11-16'::date, 1500000::bigint, '到户补助 H0002'::text),
+	         ('2026-11-19', -1500000, '退回 returned by the bank: B-001-000003'),
+	         ('2026-11-21', 1500000, '重新支付 re-issued: ' || (SELECT end_to_end_id FROM earmark.household_payment WHERE end_to_end_id LIKE 'R%'))$$,
+	'household ledger: the payment, its return and its re-issue');
 
 -- Manual match and unmatch ----------------------------------------------------------
 

@@ -4,13 +4,13 @@
 -- reviewed voucher dated in or before the month (in an open month), a
 -- statement line booked by its end not matched.  On close the month's
 -- cleared statement lines become reconciled and cannot be unmatched;
--- closing December carries every account's balance per fund into
--- year_end_balance, equal to the sums over the posted lines.  Only the
--- administrator closes.
+-- December closes once the year is carried forward (0015, year_end.sql)
+-- and writes every account's balance per fund into year_end_balance,
+-- equal to the sums over the posted lines.  Only the administrator closes.
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;
 BEGIN;
-SELECT plan(16);
+SELECT plan(17);
 
 CREATE ROLE t_pc_admin LOGIN;
 GRANT earmark_admin TO t_pc_admin;
@@ -74,13 +74,15 @@ SELECT alike(pg_temp.error_of($$SELECT earmark.period_close('B1', '2025-11-01')$
 	format('%%voucher #%s dated 2025-11-10 is still a draft (prepared by t_pc_clerk): 草稿%%', :nov),
 	'close: the refusal lists the draft');
 SELECT throws_ok($$SELECT earmark.period_close('B1', '2025-12-01')$$, 'EMC01',
-	'period 2025-12 cannot be closed: 3 open items (EMC01)',
-	'close: December is refused: two vouchers unposted, the interest unmatched');
+	'period 2025-12 cannot be closed: 5 open items (EMC01)',
+	'close: December is refused: two vouchers unposted, the interest unmatched, the year not carried forward');
 SELECT is(pg_temp.error_of($$SELECT earmark.period_close('B1', '2025-12-01')$$),
-	E'EMC01: period 2025-12 cannot be closed: 3 open items (EMC01)\n3 problems:\n'
+	E'EMC01: period 2025-12 cannot be closed: 5 open items (EMC01)\n5 problems:\n'
 	|| format(E'  voucher #%s dated 2025-11-10 is still a draft (prepared by t_pc_clerk): 草稿\n', :nov)
 	|| format(E'  voucher #%s dated 2025-12-05 is still reviewed, not posted (prepared by t_pc_clerk): 已审核未记账\n', :dec)
-	|| format(E'  statement line %s:2 of account 622800000001 booked 2025-12-21, 12.34 结息, is not matched', :s1),
+	|| format(E'  statement line %s:2 of account 622800000001 booked 2025-12-21, 12.34 结息, is not matched\n', :s1)
+	|| E'  2025 is not carried forward: 4001 财政拨款收入 of fund ''F1'' holds 200,000.00 (贷)\n'
+	|| E'  2025 is not carried forward: 4001 财政拨款收入 of fund ''F2'' holds 50,000.00 (贷)',
 	'close: every open item is named, with the numbers');
 RESET ROLE;
 SELECT is(pg_temp.state(), :'s0', 'close: the refusals closed nothing');
@@ -110,6 +112,14 @@ SET ROLE t_pc_clerk;
 SELECT lives_ok(format($$SELECT earmark.voucher_discard('B1', '#%s')$$, :nov), 'close: the November draft is discarded');
 SET ROLE t_pc_admin;
 SELECT lives_ok($$SELECT earmark.period_close('B1', '2025-11-01')$$, 'close: November closes');
+SELECT throws_like($$SELECT earmark.period_close('B1', '2025-12-01')$$, 'period 2025-12 cannot be closed: 4 open items (EMC01)',
+	'close: December is refused until the year is carried forward (year_end.sql has the rest)');
+SELECT voucher_id AS cf FROM earmark.year_end_carry_forward('B1', 2025) \gset
+SET ROLE t_pc_rev;
+SELECT earmark.voucher_review('B1', '#' || :cf) AS r \gset
+SET ROLE t_pc_bk;
+SELECT earmark.voucher_post('B1', '#' || :cf) AS r \gset
+SET ROLE t_pc_admin;
 SELECT lives_ok($$SELECT earmark.period_close('B1', '2025-12-01')$$, 'close: December closes, the year carried forward');
 RESET ROLE;
 SELECT is((SELECT string_agg(DISTINCT status, ',') FROM earmark.statement_line), 'reconciled',

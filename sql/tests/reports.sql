@@ -10,7 +10,7 @@
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;
 BEGIN;
-SELECT plan(36);
+SELECT plan(37);
 
 CREATE ROLE t_rp_admin LOGIN;
 GRANT earmark_admin TO t_rp_admin;
@@ -343,6 +343,22 @@ SELECT results_eq(
 	$$SELECT finding, fund, amount_fen FROM earmark.idle_funds('B1', '2026-02-01')$$,
 	$$VALUES ('carryover'::text, 'F0'::text, 2000000::bigint), ('idle', 'F0', 2000000)$$,
 	'idle funds: as of an earlier date, F1 and F2 are not yet 60 days old and nothing was paid');
+SELECT results_eq(
+	$$SELECT dt.d, i.finding, i.fund, i.amount_fen FROM dates dt, earmark.idle_funds('B1', dt.d) i
+	   WHERE i.finding IN ('idle', 'carryover') ORDER BY 1, 2, 3$$,
+	$$WITH x AS (
+		SELECT dt.d, f.code, f.year,
+		       (SELECT COALESCE(sum(-p.net), 0) FROM posted p WHERE p.fund_id = f.fund_id AND p.kind = 'revenue' AND p.voucher_date <= dt.d - 60) AS rec_old,
+		       (SELECT COALESCE(sum(-p.net), 0) FROM posted p WHERE p.fund_id = f.fund_id AND p.kind = 'revenue' AND p.voucher_date <= dt.d) AS rec,
+		       (SELECT COALESCE(sum(p.net), 0) FROM posted p WHERE p.fund_id = f.fund_id AND p.spend AND p.voucher_date <= dt.d) AS spent,
+		       (SELECT COALESCE(sum(p.net), 0) FROM posted p WHERE p.fund_id = f.fund_id AND p.is_bank AND p.voucher_date <= dt.d) AS cash
+		  FROM dates dt, earmark.fund f)
+	  SELECT d, 'idle'::text, code, (LEAST(rec_old, rec) - spent)::bigint FROM x
+	   WHERE d - 60 >= '2024-01-01' AND LEAST(rec_old, rec) - spent > 0
+	  UNION ALL
+	  SELECT d, 'carryover', code, cash::bigint FROM x WHERE cash > 0 AND extract(year FROM d) - year >= 2
+	  ORDER BY 1, 2, 3$$,
+	'idle funds: idle money and carry-overs equal an independent sum over the lines on every date');
 SELECT results_eq(
 	$$SELECT rule, record FROM earmark.exceptions('B1', '2026-01-01', '2026-11-23') WHERE rule = 'P5' ORDER BY record$$,
 	$$VALUES ('P5'::text, 'F0'::text), ('P5', 'F0'), ('P5', 'F1'), ('P5', 'F2'), ('P5', 'P1')$$,

@@ -174,6 +174,7 @@ SELECT set_eq(
 	         ('voucher_review', 'earmark_reviewer'), ('voucher_post', 'earmark_bookkeeper'),
 	         ('voucher_reject', 'earmark_reviewer'), ('voucher_reject', 'earmark_bookkeeper'),
 	         ('book_create', 'earmark_admin'), ('master_import', 'earmark_admin'), ('period_close', 'earmark_admin'),
+	         ('year_end_carry_forward', 'earmark_admin'),  -- 0015: the year end is the admin's, as period close
 	         ('list_create', 'earmark_clerk'), ('pay_stage_new', 'earmark_clerk'), ('pay_batch', 'earmark_clerk'),
 	         ('project_claim', 'earmark_clerk'), ('fund_interest', 'earmark_clerk'), ('master_import', 'earmark_clerk'),
 	         ('objection_record', 'earmark_clerk'), ('objection_record', 'earmark_admin'),
@@ -195,7 +196,14 @@ SELECT set_eq(
 	         ('payment_reissue', 'earmark_clerk'),
 	         -- audit packages (0011): the auditor exports, records and reads households masked
 	         ('audit_begin', 'earmark_auditor'), ('audit_record', 'earmark_auditor'),
-	         ('audit_households', 'earmark_auditor')$$,
+	         ('audit_households', 'earmark_auditor'),
+	         -- township scope (0016): the office evaluates the RLS policies with these
+	         ('scope_books', 'earmark_clerk'), ('scope_books', 'earmark_reviewer'), ('scope_books', 'earmark_bookkeeper'),
+	         ('scope_books', 'earmark_cashier'), ('scope_books', 'earmark_admin'), ('scope_books', 'earmark_auditor'),
+	         ('scope_villages', 'earmark_clerk'), ('scope_villages', 'earmark_reviewer'), ('scope_villages', 'earmark_bookkeeper'),
+	         ('scope_villages', 'earmark_cashier'), ('scope_villages', 'earmark_admin'), ('scope_villages', 'earmark_auditor'),
+	         ('scope_households', 'earmark_clerk'), ('scope_households', 'earmark_reviewer'), ('scope_households', 'earmark_bookkeeper'),
+	         ('scope_households', 'earmark_cashier'), ('scope_households', 'earmark_admin'), ('scope_households', 'earmark_auditor')$$,
 	'roles: each write function belongs to exactly the jobs of section 8 that use it');
 SELECT is_empty($$SELECT f.signature, a.rolname FROM em_function f, app_role a
                    WHERE f.proname IN ('post_into', 'line_guard', 'voucher_guard', 'voucher_insert_guard',

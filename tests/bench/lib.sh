@@ -28,7 +28,7 @@
 set -euo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-EM=$TOP/earmark
+EM=${BENCH_EARMARK:-$TOP/earmark}
 PGBIN=${EARMARK_PGBIN:-$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)}
 declare -A BENCH_SECS=() BENCH_CPU=()
 CLK_TCK=$(getconf CLK_TCK)

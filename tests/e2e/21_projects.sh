@@ -150,8 +150,9 @@ test_expect_success 'project event: a reviewer may not record events' '
 	test_expect_code 1 "$EARMARK" "${REV[@]}" project event P2026-001 progress --date 2026-08-15 \
 		--progress 50 2>err &&
 	cat >expected <<-\EOF &&
-	earmark: error: permission denied for function master_import
-	hint: this needs a role you do not have; an administrator grants it with earmark user add NAME --role ROLE
+	earmark: error: '\''e21_rev'\'' may not run '\''project event'\'': it needs the clerk or admin role
+	detail: function earmark.master_import is granted to: clerk or admin (DESIGN section 8)
+	hint: a person of that job runs it; or the database administrator grants it: earmark user add e21_rev --role clerk
 	EOF
 	test_cmp expected err &&
 	test_psql -c "$SNAPSHOT_SQL" >after &&
@@ -498,7 +499,7 @@ test_expect_success 'a reviewer may not draft interest; the chain still verifies
 	test_psql -c "$SNAPSHOT_SQL" >before &&
 	test_expect_code 1 "$EARMARK" "${REV[@]}" fund interest 622848001122334455 --amount 1.00 \
 		--date 2026-09-21 2>err &&
-	grep -x "earmark: error: permission denied for function fund_interest" err &&
+	grep -x "earmark: error: '\''e21_rev'\'' may not run '\''fund interest'\'': it needs the clerk role" err &&
 	test_psql -c "$SNAPSHOT_SQL" >after &&
 	test_cmp before after &&
 	"$EARMARK" "${BK[@]}" ledger verify-chain >out &&

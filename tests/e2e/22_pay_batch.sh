@@ -156,7 +156,7 @@ test_expect_success 'list publish: under 10 days, in the future or by a clerk is
 	echo "earmark: error: publication date $TOMORROW is in the future" >expected &&
 	test_cmp expected err &&
 	test_expect_code 1 "$EARMARK" "${CLERK[@]}" list publish L2026-WF-01 --from 2026-11-02 2>err &&
-	grep -x "earmark: error: permission denied for function list_publish" err &&
+	grep -x "earmark: error: '\''e22_clerk'\'' may not run '\''list publish'\'': it needs the admin role" err &&
 	test_psql -c "$SNAPSHOT_SQL" >after &&
 	test_cmp before after
 '
@@ -234,7 +234,7 @@ test_expect_success 'pay batch with an open objection is refused, that line name
 test_expect_success 'list resolve: only the admin resolves an objection, once' '
 	test_expect_code 1 "$EARMARK" "${CLERK[@]}" list resolve "$(cat objection.id)" --date 2026-11-10 \
 		--resolution "经入户核实，异议不成立" 2>err &&
-	grep -x "earmark: error: permission denied for function objection_resolve" err &&
+	grep -x "earmark: error: '\''e22_clerk'\'' may not run '\''list resolve'\'': it needs the admin role" err &&
 	"$EARMARK" "${ADMIN[@]}" list resolve "$(cat objection.id)" --date 2026-11-10 \
 		--resolution "经入户核实，原房屋为D级危房，子女在外务工未新建，异议不成立" >out &&
 	echo "objection resolved" >expected &&
@@ -393,8 +393,9 @@ test_expect_success 'a clerk may not export the payment file' '
 	test_psql -c "$SNAPSHOT_SQL" >before &&
 	test_expect_code 1 "$EARMARK" "${CLERK[@]}" pay export B2026-11-01 -o clerk.xml 2>err &&
 	cat >expected <<-\EOF &&
-	earmark: error: permission denied for function payment_export
-	hint: this needs a role you do not have; an administrator grants it with earmark user add NAME --role ROLE
+	earmark: error: '\''e22_clerk'\'' may not run '\''pay export'\'': it needs the cashier role
+	detail: function earmark.payment_export is granted to: cashier (DESIGN section 8)
+	hint: a person of that job runs it; or the database administrator grants it: earmark user add e22_clerk --role cashier
 	EOF
 	test_cmp expected err &&
 	! test -e clerk.xml &&
@@ -511,7 +512,7 @@ test_expect_success 'pay settle records the bank'\''s answer for one payment; on
 	test_cmp expected actual &&
 	test_psql -c "$SNAPSHOT_SQL" >before &&
 	test_expect_code 1 "$EARMARK" "${CLERK[@]}" pay settle B2026-11-01-000003 --status paid 2>err &&
-	grep -x "earmark: error: permission denied for function payment_settle" err &&
+	grep -x "earmark: error: '\''e22_clerk'\'' may not run '\''pay settle'\'': it needs the cashier role" err &&
 	test_expect_code 1 "$EARMARK" "${CASH[@]}" pay settle B2026-11-01-000099 --status paid 2>err &&
 	echo "earmark: error: unknown payment '\''B2026-11-01-000099'\''" >expected &&
 	test_cmp expected err &&

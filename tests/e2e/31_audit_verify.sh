@@ -381,6 +381,14 @@ test_expect_success 'a chain head or checkpoint that is not the ledger'\''s is r
 	refused t34.asice control.xml "hash chain broken: checkpoint 2026-04 (chain position 3) is not the month'\''s last voucher in ledger.xml (D8)"
 '
 
+test_expect_success 'signed files out of package order are refused: the checks read ledger.xml first' '
+	tamper t35 &&
+	edit t35/META-INF/signatures001.xml "re.sub(r\"(<ds:Reference Id=.R1.*?</ds:Reference>\\n)(<ds:Reference Id=.R2.*?</ds:Reference>\\n)\", lambda m: m.group(2) + m.group(1), s, flags=re.S)" &&
+	grep -A1 "<ds:Reference Id=\"R2\"" t35/META-INF/signatures001.xml | grep -q "Id=\"R1\"" &&
+	resign t35 signer.key signer.pem ca.pem && repack t35 t35.asice &&
+	refused t35.asice "file set" "the signed files are not in package order: reference 1 is not '\''ledger.xml'\''"
+'
+
 test_expect_success 'stock xmlsec1 accepts a re-signed wrong package: only earmark'\''s content checks catch it' '
 	(cd t32 && xmlsec1 --verify --enabled-key-data x509 --trusted-pem ../ca.pem \
 		META-INF/signatures001.xml) 2>err && grep -x OK err

@@ -246,8 +246,28 @@ test_expect_success 'exceptions: a refused pay batch is logged with rule, record
 
 test_expect_success 'exceptions: a refusal by a role without the job is logged; the logger cannot be misused to hide the error' '
 	test_expect_code 1 "$EARMARK" "${AUD[@]}" voucher draft "$FIX/receive_zy.csv" --date 2026-03-02 2>err &&
-	grep "^earmark: error: permission denied for function voucher_draft" err &&
+	grep -E "^earmark: error: (permission denied for function voucher_draft|'\''e60_aud'\'' may not run '\''voucher draft'\'')" err &&
 	test "$(test_psql -c "SELECT rule || '\''|'\'' || refused_by FROM earmark.refusal WHERE command = '\''voucher draft'\''")" = "privilege|e60_aud"
+'
+
+# The notice board's role (earmark_public) reads published notices only: it
+# has no job in the ledger and does not write into the office's log.  Its
+# refused command shows the refusal, and only that: no permission error of
+# refusal_log on top, neither to the person nor in the server's log.
+test_expect_success 'exceptions: the public role'\''s refusal is shown once and not logged, with no error on top' '
+	"$EARMARK" user add e60_board --role public >/dev/null &&
+	LOG=$EARMARK_HOME/var/log/postgresql.log && test -f "$LOG" &&
+	grep -c "permission denied for function refusal_log" "$LOG" >log-before || : &&
+	test_psql -c "SELECT count(*) FROM earmark.refusal" >before &&
+	test_expect_code 1 "$EARMARK" --user e60_board --book "$BOOK" period close 2026-11 >out 2>err &&
+	! test -s out &&
+	grep -c "^earmark: error: " err >n && echo 1 >expected && test_cmp expected n &&
+	grep -E "^earmark: error: (permission denied for function period_close|'\''e60_board'\'' may not run '\''period close'\'')" err &&
+	! grep refusal err &&
+	test_psql -c "SELECT count(*) FROM earmark.refusal" >after &&
+	test_cmp before after &&
+	grep -c "permission denied for function refusal_log" "$LOG" >log-after || : &&
+	test_cmp log-before log-after
 '
 
 test_done

@@ -1,7 +1,9 @@
 /*
  * Unit tests for ledger/config.c, each in a fresh temporary EARMARK_HOME
  * with the PG* variables cleared: the default file and its absence, the
- * password-and-mode rule for both connection strings and both syntaxes,
+ * password-and-mode rule for both connection strings and both syntaxes
+ * (as libpq reads them: quoted, percent-encoded, sslpassword), the same
+ * rule for a password file named by passfile=,
  * unknown sections and keys with file:line, and the other refusals.
  */
 #include <setjmp.h>
@@ -232,6 +234,94 @@ static void test_password_mode(void **state)
 	free(hint);
 }
 
+/* libpq's own reading of the string decides: quoting, URI encoding, sslpassword. */
+static void test_password_as_libpq_reads_it(void **state)
+{
+	struct fixture *fx = *state;
+	struct em_config cfg = EM_CONFIG_INIT;
+	char *msg = fmt("configuration file '%s' holding a password is readable by others",
+			fx->file);
+	char *hint = fmt("chmod 600 %s", fx->file);
+	static const char *const hidden[] = {
+		"conninfo = postgresql://db/earmark?p%61ssword=s3cret\n",
+		"conninfo = host=db user=clerk password='s3 cret'\n",
+		"conninfo = host=db sslpassword=keypw sslkey=/k.pem\n",
+		"conninfo = postgresql://clerk:%73ecret@db/earmark\n",
+		/* libpq cannot parse it: the text is searched, and in doubt refused */
+		"conninfo = host=db password=s3cret 'unterminated\n",
+	};
+
+	for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++) {
+		char *text = fmt("[database]\n%s", hidden[i]);
+
+		write_file(fx->file, text, 0644);
+		load_bad(fx->file, msg, "its mode is 0644; only its owner may have access", hint);
+		/* the same file private to its owner is fine, also stricter than 0600 */
+		write_file(fx->file, text, i % 2 ? 0400 : 0600);
+		load_ok(&cfg, fx->file);
+		assert_non_null(cfg.conninfo);
+		em_config_release(&cfg);
+		free(text);
+	}
+
+	/* group- or other-readable and -writable modes are all refused */
+	write_file(fx->file, "[database]\nconninfo = password=x\n", 0660);
+	load_bad(fx->file, msg, "its mode is 0660; only its owner may have access", hint);
+	write_file(fx->file, "[database]\nconninfo = password=x\n", 0602);
+	load_bad(fx->file, msg, "its mode is 0602; only its owner may have access", hint);
+
+	/* "password" inside another value is no password */
+	write_file(fx->file,
+		   "[database]\nconninfo = host=db application_name='password=none'\n", 0644);
+	load_ok(&cfg, fx->file);
+	assert_string_equal(cfg.conninfo, "host=db application_name='password=none'");
+	em_config_release(&cfg);
+	free(msg);
+	free(hint);
+}
+
+/* A password file a connection string names must be private as well. */
+static void test_passfile_mode(void **state)
+{
+	struct fixture *fx = *state;
+	struct em_config cfg = EM_CONFIG_INIT;
+	char *pass = fmt("%s/pgpass", fx->dir);
+	char *conf = fmt("[database]\nadmin_conninfo = host=db user=admin passfile=%s\n", pass);
+	char *msg = fmt("password file '%s' is readable by others", pass);
+	char *detail = fmt("its mode is 0644; only its owner may have access; the configuration "
+			   "file '%s' names it (passfile)", fx->file);
+	char *hint = fmt("chmod 600 %s", pass);
+
+	/* the configuration file holds no password: readable by all is fine */
+	write_file(fx->file, conf, 0644);
+	/* not there: left to libpq */
+	load_ok(&cfg, fx->file);
+	em_config_release(&cfg);
+
+	write_file(pass, "db:5432:*:admin:s3cret\n", 0644);
+	load_bad(fx->file, msg, detail, hint);
+	write_file(pass, "db:5432:*:admin:s3cret\n", 0640);
+	load_bad(fx->file, msg, NULL, hint);
+	write_file(pass, "db:5432:*:admin:s3cret\n", 0600);
+	load_ok(&cfg, fx->file);
+	assert_null(cfg.conninfo);
+	assert_non_null(cfg.admin_conninfo);
+	em_config_release(&cfg);
+
+	/* the URI form names it too */
+	free(conf);
+	conf = fmt("[database]\nconninfo = postgresql://clerk@db/earmark?passfile=%s\n", pass);
+	write_file(fx->file, conf, 0644);
+	assert_int_equal(chmod(pass, 0604), 0);
+	load_bad(fx->file, msg, NULL, hint);
+	unlink(pass);
+	free(pass);
+	free(conf);
+	free(msg);
+	free(detail);
+	free(hint);
+}
+
 static void test_unknown(void **state)
 {
 	struct fixture *fx = *state;
@@ -304,6 +394,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_default_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_password_mode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_password_as_libpq_reads_it, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_passfile_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 	};
