@@ -78,8 +78,19 @@ int em_chain_verify(PGconn *conn, const char *book, struct em_chain_result *resu
 	PGresult *res = NULL;
 	int ret = EM_ERR;
 	int failed = 0;
+	int own_tx = 0;
 
 	result->vouchers = 0;
+	/*
+	 * The vouchers and the head in one snapshot: read in two statements
+	 * while others post, the head would run ahead of the vouchers read
+	 * (found by tests/e2e/14_stress.sh).  A caller's transaction is its own.
+	 */
+	if (PQtransactionStatus(conn) == PQTRANS_IDLE) {
+		if (em_db_command(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, err) < 0)
+			return EM_ERR;
+		own_tx = 1;
+	}
 	if (!PQsendQueryParams(conn, chain_sql, 1, NULL, params, NULL, NULL, 0) ||
 	    !PQsetSingleRowMode(conn)) {
 		em_error_from_conn(err, conn, "could not read the chain");
@@ -163,6 +174,10 @@ int em_chain_verify(PGconn *conn, const char *book, struct em_chain_result *resu
 	ret = 0;
 out:
 	PQclear(res);
+	if (own_tx) {
+		res = PQexec(conn, ret == 0 ? "COMMIT" : "ROLLBACK");
+		PQclear(res);
+	}
 	em_strbuf_release(&l.text);
 	return ret;
 }
