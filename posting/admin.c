@@ -263,6 +263,9 @@ static const struct em_column household_columns[] = {
 	{ "status_from", "起始年度", 0, 0, NULL, NULL, NULL },
 	{ "status_to", "终止年度", 0, 0, NULL, NULL, NULL },
 };
+const struct em_column_table em_household_file = {
+	household_columns, sizeof(household_columns) / sizeof(household_columns[0])
+};
 static const struct em_column project_columns[] = {
 	{ "code", "项目编号", 0, 1, NULL, NULL, NULL },
 	{ "name", "项目名称", 0, 1, NULL, NULL, NULL },

@@ -31,6 +31,16 @@ struct em_column {
 	const char *rule;
 };
 
+/* A file's columns, for the code that reads them and the fuzz target that
+ * feeds them (tests/fuzz/fuzz_import.c). */
+struct em_column_table {
+	const struct em_column *cols;
+	size_t ncols;
+};
+extern const struct em_column_table em_voucher_file;   /* posting/voucher.c */
+extern const struct em_column_table em_pay_file;       /* posting/pay.c */
+extern const struct em_column_table em_household_file; /* posting/admin.c */
+
 /*
  * Appends a JSON array of row objects to json.  *nrows gets the number of
  * data rows.  An empty file or one with only a header is refused.

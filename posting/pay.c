@@ -31,6 +31,7 @@ static const struct em_column pay_columns[] = {
 	{ "item", "补助项目", 0, 0, NULL, NULL, NULL },
 	{ "memo", "摘要", 0, 0, NULL, NULL, NULL },
 };
+const struct em_column_table em_pay_file = { pay_columns, sizeof(pay_columns) / sizeof(pay_columns[0]) };
 
 static int copy_rows(PGconn *conn, const char *stage, const struct em_strbuf *rows,
 		     struct em_error *err)

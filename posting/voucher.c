@@ -47,6 +47,9 @@ static const struct em_column voucher_columns[] = {
 	{ "category", "用途", 0, 1, NULL, NULL, NULL },
 	{ "memo", "摘要", 0, 1, NULL, NULL, NULL },
 };
+const struct em_column_table em_voucher_file = {
+	voucher_columns, sizeof(voucher_columns) / sizeof(voucher_columns[0])
+};
 
 int em_voucher_draft(PGconn *conn, const char *book, const char *path,
 		     const struct em_draft_opts *opts, long long *id, struct em_error *err)
