@@ -1499,19 +1499,7 @@ static int write_signature(const char *path, const char *const digests[EM_AUDIT_
 		       "<ds:DigestMethod Algorithm=\"%s\"/><ds:DigestValue>", when, EM_ALG_SHA256);
 	b64(&t, md, mdlen);
 	em_strbuf_adds(&t, "</ds:DigestValue></xades:CertDigest><xades:IssuerSerial><ds:X509IssuerName>");
-	{
-		/* the issuer name is text: escape what XML needs escaped */
-		for (const char *p = issuer; *p; p++) {
-			if (*p == '&')
-				em_strbuf_adds(&t, "&amp;");
-			else if (*p == '<')
-				em_strbuf_adds(&t, "&lt;");
-			else if (*p == '>')
-				em_strbuf_adds(&t, "&gt;");
-			else
-				em_strbuf_addc(&t, *p);
-		}
-	}
+	xml_text(&t, issuer);
 	em_strbuf_addf(&t, "</ds:X509IssuerName><ds:X509SerialNumber>%s</ds:X509SerialNumber>"
 		       "</xades:IssuerSerial></xades:Cert></xades:SigningCertificate>"
 		       "</xades:SignedSignatureProperties>"
