@@ -12,11 +12,20 @@
 -- of a list not yet disclosed, or one the household objects to (H3); the
 -- same idempotency key for other content (EMD09); export before posting
 -- (EMS01) or by anyone but a cashier (42501); a payment going back from
--- paid to sent (EMS01).
+-- paid to sent (EMS01); a batch for a project not approved, without a
+-- performance target or beyond its budget (P1, P2), or paying a household
+-- more for a project than its lists grant, counting what other vouchers
+-- paid it (H2).  Review and posting do not run the spend rules again while
+-- nothing they read has changed since pay_batch checked (0019); an
+-- objection or a payment between the batch and its posting is refused at
+-- posting.
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;
 BEGIN;
-SELECT plan(70);
+SELECT plan(81);
+-- Calls of the spend rules are counted (pg_temp.rule_runs), to show when
+-- review and posting do not run them again (0019).
+SET track_functions = 'pl';
 
 -- People: one LOGIN role per person, created inside the transaction so the
 -- ROLLBACK removes them, and named after this file because roles are
@@ -63,6 +72,11 @@ BEGIN
 	PERFORM set_config('role', was, false);
 	RETURN st;
 END
+$$;
+-- How often the spend rules ran in this transaction.
+CREATE FUNCTION pg_temp.rule_runs() RETURNS bigint
+LANGUAGE sql STABLE AS $$
+	SELECT COALESCE(pg_stat_get_xact_function_calls('earmark.spend_problems_of(integer,bigint[])'::regprocedure), 0)
 $$;
 -- The lines of a voucher as 'account:side:fund:household:amount'.
 CREATE FUNCTION pg_temp.lines_of(v bigint) RETURNS text
@@ -374,10 +388,15 @@ SELECT pg_temp.stage((SELECT jsonb_agg(jsonb_build_object('line_no', i + 1, 'hou
 SET ROLE t_pb_clerk;
 SELECT is(earmark.pay_batch('B1', :big2, 'B-101', '2026-10-23', 'pay-2026-10-101', 'big.csv'), 'B-101',
 	'batch: the corrected 5,000 rows are accepted');
+RESET ROLE;
+SELECT pg_temp.rule_runs() AS runs0 \gset
 SET ROLE t_pb_rev;
 SELECT lives_ok($$SELECT earmark.pay_batch_step('B1', 'B-101', 'review')$$, 'batch: and reviewed');
 SET ROLE t_pb_bk;
 SELECT is(earmark.pay_batch_step('B1', 'B-101', 'post'), '转-2026-10-0002 付-2026-10-0002', 'batch: and posted');
+RESET ROLE;
+SELECT is(pg_temp.rule_runs() - :runs0, 1::bigint,
+	'batch: nothing the rules read changed since pay_batch checked the 5,000 rows, so review and posting ran them once only, for the payment voucher after the payable''s posting changed the kept totals (0019)');
 RESET ROLE;
 SELECT is((SELECT count(*)::int || ' ' || sum(amount_fen) FROM earmark.household_payment p
              JOIN earmark.pay_batch b USING (book_id, batch_id) WHERE b.code = 'B-101'),
@@ -386,10 +405,10 @@ SELECT is((SELECT count(*)::int || ' ' || sum(amount_fen) FROM earmark.household
 
 -- A large voucher is checked at posting like a small one (0010 copies its
 -- lines into an ANALYZEd table above 1,000 lines, 0017 joins them by hash):
--- a kitchen list for 1,500 households, a batch, then an objection before
--- the review.  The review of a batch's payable voucher does not repeat the
--- rules pay_batch checked line by line (0017); the posting, where the check
--- binds, refuses it and names the household.
+-- a kitchen list for 1,500 households, a batch, reviewed as pay_batch
+-- checked it, then an objection.  The objection changes what the rules read
+-- (the rule epoch of 0019), so the posting checks every rule again, refuses
+-- and names the household.
 SET ROLE t_pb_clerk;
 SELECT earmark.list_create('B1', 'L6', 'PH', '2026年危房改造（东沟村厨房）', (
 	SELECT jsonb_agg(jsonb_build_object('household', 'HB' || lpad(i::text, 5, '0'), 'item', '厨房',
@@ -404,22 +423,125 @@ SELECT pg_temp.stage((SELECT jsonb_agg(jsonb_build_object('line_no', i + 1, 'hou
 SET ROLE t_pb_clerk;
 SELECT is(earmark.pay_batch('B1', :big3, 'B-102', '2026-10-23', NULL, 'kitchen.csv'), 'B-102',
 	'batch: 1,500 kitchen payments are accepted');
-SET ROLE t_pb_admin;
-SELECT earmark.objection_record('B1', 'L6', 'HB00777', '2026-10-05', '厨房未改造') AS objection6 \gset
+RESET ROLE;
+SELECT pg_temp.rule_runs() AS runs1 \gset
 SET ROLE t_pb_rev;
 SELECT lives_ok($$SELECT earmark.pay_batch_step('B1', 'B-102', 'review')$$,
-	'H3: the review of a batch does not repeat the rules pay_batch checked (0017)');
+	'batch: the unchanged batch is reviewed');
+RESET ROLE;
+SELECT is(pg_temp.rule_runs() - :runs1, 0::bigint,
+	'batch: without running the rules pay_batch checked (0019)');
+SET ROLE t_pb_admin;
+SELECT earmark.objection_record('B1', 'L6', 'HB00777', '2026-10-05', '厨房未改造') AS objection6 \gset
 RESET ROLE;
 SELECT pg_temp.state() AS s4 \gset
 SET ROLE t_pb_bk;
 SELECT is(pg_temp.error_of($$SELECT earmark.pay_batch_step('B1', 'B-102', 'post')$$),
 	E'EMH03: household ''HB00777'' has an unresolved objection on list ''L6'' (H3)\nraised 2026-10-05: 厨房未改造',
-	'H3: an objection raised after the batch was made stops its 1,500-line voucher at posting');
+	'H3: an objection raised after the batch was reviewed stops its 1,500-line voucher at posting');
 RESET ROLE;
 SELECT is(pg_temp.state(), :'s4', 'H3: the refused posting changed nothing');
 SELECT is((SELECT status FROM earmark.voucher v JOIN earmark.pay_batch b
             ON b.book_id = v.book_id AND v.voucher_id = b.payable_voucher_id WHERE b.code = 'B-102'),
 	'reviewed', 'H3: the batch stays reviewed, to be posted once the objection is resolved');
+-- A change to the lines of a checked voucher (only possible here with the
+-- D3 guard switched off) drops the record of the check.
+ALTER TABLE earmark.line DISABLE TRIGGER lines_guard_update;
+UPDATE earmark.line SET memo = memo || ' ' WHERE voucher_id = (SELECT payable_voucher_id FROM earmark.pay_batch WHERE code = 'B-102') AND line_no = 1;
+ALTER TABLE earmark.line ENABLE TRIGGER lines_guard_update;
+SELECT is_empty($$SELECT 1 FROM earmark.batch_checked c JOIN earmark.pay_batch b
+                     ON b.book_id = c.book_id AND c.voucher_id = b.payable_voucher_id WHERE b.code = 'B-102'$$,
+	'0019: a voucher whose lines changed is no longer taken as pay_batch checked it');
+
+-- What pay_batch checks so that posting need not (0019): P1 and P2 per
+-- project and fund, H2 over all the lists of a project.
+SET ROLE t_pb_admin;
+SELECT earmark.master_import('B1', 'project', $$[
+	{"code": "PN", "name": "东沟村院墙", "category": "WF", "villages": "610826101201", "source": "projects.csv:3"}
+]$$) AS imported \gset
+SELECT earmark.master_import('B1', 'project_budget', $$[
+	{"project": "PN", "fund": "F1", "amount_fen": 150000, "source": "budgets.csv:4"}
+]$$) AS imported \gset
+SET ROLE t_pb_clerk;
+SELECT earmark.list_create('B1', 'LN', 'PN', '2026年院墙', $$[
+	{"household": "H0001", "item": "院墙", "amount_fen": 100000, "source": "ln.csv:2"},
+	{"household": "H0002", "item": "院墙", "amount_fen": 100000, "source": "ln.csv:3"},
+	{"household": "H0002", "item": "院门", "amount_fen": 50000, "source": "ln.csv:4"}]$$) AS listed \gset
+SET ROLE t_pb_admin;
+SELECT earmark.list_publish('B1', 'LN', '2026-10-01', NULL) AS payable \gset
+RESET ROLE;
+SELECT pg_temp.stage($$[
+	{"line_no": 2, "household": "H0001", "amount_fen": 100000, "project": "PN", "fund": "F1", "list": "LN", "item": "院墙"},
+	{"line_no": 3, "household": "H0002", "amount_fen": 100000, "project": "PN", "fund": "F1", "list": "LN", "item": "院墙"}]$$) AS st6 \gset
+SELECT (SELECT count(*) FROM earmark.voucher) || ' ' || (SELECT count(*) FROM earmark.household_payment) AS s5 \gset
+SET ROLE t_pb_clerk;
+SELECT is(pg_temp.error_of(format($$SELECT earmark.pay_batch('B1', %s, 'B-200', '2026-10-23', NULL, 'wall.csv')$$, :st6)),
+	E'EMP01: payment batch refused: 2 problems; nothing was written\n2 problems:\n'
+	'  wall.csv:2: project ''PN'' is not approved (P1) (no approval on or before 2026-10-23)\n'
+	'  payments to project ''PN'' from fund ''F1'' would exceed its budget (P2) (budget 1,500.00 on 2026-10-23, paid before 0.00, this batch 2,000.00, total 2,000.00)',
+	'P1, P2: a batch for a project not approved, beyond its budget, is refused by pay_batch, not first at posting');
+SET ROLE t_pb_admin;
+SELECT earmark.master_import('B1', 'project_event', $$[
+	{"project": "PN", "kind": "approval", "date": "2026-10-02", "doc_no": "县住建〔2026〕9号", "source": "events.csv:3"}
+]$$) AS imported \gset
+SELECT earmark.master_import('B1', 'budget_revision', $$[
+	{"project": "PN", "fund": "F1", "date": "2026-10-02", "amount_fen": 400000, "doc_no": "县住建〔2026〕10号",
+	 "reapproval_doc": "县政府〔2026〕3号", "source": "revisions.csv:2"}
+]$$) AS imported \gset
+SET ROLE t_pb_clerk;
+SELECT is(pg_temp.error_of(format($$SELECT earmark.pay_batch('B1', %s, 'B-200', '2026-10-23', NULL, 'wall.csv')$$, :st6)),
+	E'EMP01: payment batch refused: 1 problem; nothing was written\n1 problem:\n'
+	'  wall.csv:2: project ''PN'' has no performance target (P1)',
+	'P1: approved and within its revised budget, but without a performance target, it is still refused');
+RESET ROLE;
+SELECT is((SELECT count(*) FROM earmark.voucher) || ' ' || (SELECT count(*) FROM earmark.household_payment), :'s5',
+	'P1, P2: the refused batches wrote nothing');
+SET ROLE t_pb_admin;
+SELECT earmark.master_import('B1', 'project_target', $$[
+	{"project": "PN", "kind": "产出", "indicator": "院墙米数", "value": "≥100米", "source": "targets.csv:3"}
+]$$) AS imported \gset
+SET ROLE t_pb_clerk;
+SELECT is(earmark.pay_batch('B1', :st6, 'B-200', '2026-10-23', NULL, 'wall.csv'), 'B-200',
+	'P1, P2: with its approval, budget and target the batch is accepted');
+SET ROLE t_pb_rev;
+SELECT lives_ok($$SELECT earmark.pay_batch_step('B1', 'B-200', 'review')$$, 'H2: the batch for H0001 and H0002 is reviewed');
+-- Then H0002 is paid 1,200.00 for PN on a voucher of its own, which its
+-- lists allow (nothing was paid for PN yet; LN grants it 1,500.00 in all):
+-- the kept totals change, and with them the rule epoch.  Posting the
+-- batch checks again and refuses: H0002 would get 2,200.00.
+RESET ROLE;
+SELECT pg_temp.post('B1', '2026-10-23', jsonb_build_array(
+	pg_temp.ln('5001', 'D', 120000, 'F1', NULL, (SELECT jsonb_build_object('project', 'PN', 'household', 'H0002')), 'WF'),
+	pg_temp.ln('1002', 'C', 120000, 'F1', '622800000001')), '院墙补助') AS wall_voucher \gset
+SET ROLE t_pb_bk;
+SELECT is(pg_temp.error_of($$SELECT earmark.pay_batch_step('B1', 'B-200', 'post')$$),
+	E'EMH02: household ''H0002'' would be paid more for project ''PN'' than its beneficiary list grants (H2)\ngranted 1,500.00, paid before 1,200.00, this voucher 1,000.00',
+	'H2: a payment posted between the batch and its posting is seen at posting');
+RESET ROLE;
+-- And a batch paying H0002 the other item LN grants (院门, 500.00) now
+-- counts what was paid before, over all the lists of the project, at
+-- pay_batch: 1,200.00 + 500.00 is more than 1,500.00.
+SELECT pg_temp.stage($$[
+	{"line_no": 2, "household": "H0002", "amount_fen": 50000, "project": "PN", "fund": "F1", "list": "LN", "item": "院门"}]$$) AS st7 \gset
+SET ROLE t_pb_clerk;
+SELECT is(pg_temp.error_of(format($$SELECT pg_temp.undone(format('SELECT earmark.pay_batch(''B1'', %s, ''B-201'', ''2026-10-23'', NULL, ''wall2.csv'')', %s))$$, :st7, :st7)),
+	E'EMH02: payment batch refused: 1 problem; nothing was written\n1 problem:\n'
+	'  wall2.csv:2: household ''H0002'' would be paid more for project ''PN'' than its beneficiary lists grant (H2) (granted 1,500.00, paid before 1,200.00, this batch 500.00)',
+	'H2: pay_batch counts what the household was paid for the project before, on any voucher');
+RESET ROLE;
+
+-- Every table the spend rules read bumps the rule epoch when written (0019),
+-- so that a change to any of them makes posting check a batch again.
+SELECT is_empty($$
+	WITH src AS (SELECT string_agg(p.prosrc, ' ') AS s FROM pg_proc p
+	              WHERE p.pronamespace = 'earmark'::regnamespace
+	                AND p.proname IN ('spend_problems_of', 'budget_on', 'setting', 'id_problem')),
+	     named AS (SELECT DISTINCT m[1] AS t FROM src, regexp_matches(src.s, 'earmark\.([a-z_]+)', 'g') m)
+	SELECT c.relname FROM named JOIN pg_class c ON c.relname = named.t AND c.relnamespace = 'earmark'::regnamespace
+	 WHERE c.relkind = 'r' AND c.relname NOT IN ('voucher', 'line')
+	   AND (SELECT count(*) FROM pg_trigger g
+	         WHERE g.tgrelid = c.oid AND g.tgfoid = 'earmark.rule_epoch_bump()'::regprocedure) <> 3$$,
+	'0019: every table the spend rules read (but the voucher''s own lines) bumps the rule epoch on insert, update and delete');
 -- Every other voucher is still checked at review too (a3_use_categories:
 -- a draft made before a negative-list version is refused at review).
 

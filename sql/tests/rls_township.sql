@@ -235,8 +235,8 @@ SELECT throws_ok($$SELECT earmark.objection_record('B1', 'L1', 'H0003', '2026-10
 	'EMT01', 'an objection for household H0003 in village 610826102203 西沟村 is outside the townships of ''t_rls_clerk'' (T1 township scope)',
 	'write: an objection for another township''s household is refused');
 RESET ROLE;
-SELECT pg_temp.stage('t_rls_clerk', '[{"line_no": 2, "household": "H0001", "amount_fen": 1000000},
-                                      {"line_no": 3, "household": "H0003", "amount_fen": 1000000}]') AS st1 \gset
+SELECT pg_temp.stage('t_rls_clerk', '[{"line_no": 2, "household": "H0001", "amount_fen": 999900},
+                                      {"line_no": 3, "household": "H0003", "amount_fen": 999900}]') AS st1 \gset
 SET ROLE t_rls_clerk;
 SELECT throws_ok(format($$SELECT earmark.pay_batch('B1', %s, 'B-9', '2026-10-20', NULL, 'rls.csv')$$, :st1),
 	'EMT01', 'rls.csv:3: household H0003 in village 610826102203 西沟村 is outside the townships of ''t_rls_clerk'' (T1 township scope)',
@@ -286,7 +286,7 @@ SET ROLE t_rls_rev2;
 SELECT lives_ok(format($$SELECT earmark.voucher_review('B1', '#%s')$$, :own_draft),
 	'write: a scoped reviewer reviews a voucher of their township');
 RESET ROLE;
-SELECT pg_temp.stage('t_rls_clerk', '[{"line_no": 2, "household": "H0001", "amount_fen": 1000000}]') AS st2 \gset
+SELECT pg_temp.stage('t_rls_clerk', '[{"line_no": 2, "household": "H0001", "amount_fen": 999900}]') AS st2 \gset
 SET ROLE t_rls_clerk;
 SELECT is(earmark.pay_batch('B1', :st2, 'B-1', '2026-10-20', NULL, 'rls.csv'), 'B-1',
 	'write: a payment batch of their own households is accepted');
@@ -296,7 +296,7 @@ SELECT is(earmark.master_import('B1', 'household', '[
 	{"code": "H0010", "village": "610826101202", "head_name": "吴十", "id_no": "610826198003120014", "source": "hh.csv:2"}]'), 1,
 	'write: a township administrator imports a household of their township');
 RESET ROLE;
-SELECT pg_temp.stage('t_rls_clerk2', '[{"line_no": 2, "household": "H0003", "amount_fen": 1000000}]') AS st3 \gset
+SELECT pg_temp.stage('t_rls_clerk2', '[{"line_no": 2, "household": "H0003", "amount_fen": 999900}]') AS st3 \gset
 SET ROLE t_rls_clerk2;
 SELECT is(earmark.pay_batch('B1', :st3, 'B-3', '2026-10-20', NULL, 'county.csv'), 'B-3',
 	'write: the county office pays any township''s household');
