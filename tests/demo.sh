@@ -53,6 +53,7 @@ say "a generated county: a year of 绥德县 (610826) from earmark generate, loa
 GEN=$TOP/out/generated
 GEN_YEAR=$(($(date +%Y) - 1))
 rm -rf "$GEN"
+mkdir -p "$TOP/out"
 printf '$ earmark generate --scale demo --seed 7 --year %s -o out/generated\n' "$GEN_YEAR"
 "$EM" generate --scale demo --seed 7 --year "$GEN_YEAR" -o "$GEN"
 GEN_BOOK=$(awk -F '\t' '$1 == "code" { print $2 }' "$GEN/610826/book.txt")
