@@ -1200,7 +1200,7 @@ static int cmd_generate(int argc, char **argv, struct em_ctx *ctx)
 		return ret;
 	printf("%s scale, seed %s, year %d: %d %s, %ld villages, %ld households, %ld projects, %ld funds, "
 	       "%ld batches, %ld claims, %ld statements, %ld returned payments, about %ld lines; "
-	       "%ld attempts to refuse; in %s (load with tests/bench/load-book %s)\n",
+	       "%ld attempts to refuse; in %s (load with tests/load-book %s)\n",
 	       o.scale, seed, o.year, s.counties, s.counties == 1 ? "county" : "counties", s.villages,
 	       s.households, s.projects, s.funds, s.batches, s.claims, s.statements, s.returns, s.lines,
 	       s.refused, o.out, o.out);

@@ -14,9 +14,9 @@
  * period, and the dedicated accounts' camt.053 statements month by month:
  * fund arrivals, contractors paid by progress, every household payment by
  * its end-to-end id, a few payments returned by the bank, and quarterly
- * interest.  steps.tsv says what to run in date order (tests/bench/
- * load-book runs it through the earmark commands); refused.tsv lists
- * attempts that the rules must refuse, each with the rule it meets.
+ * interest.  steps.tsv says what to run in date order (tests/load-book
+ * runs it through the earmark commands); refused.tsv lists attempts that
+ * the rules must refuse, each with the rule it meets.
  *
  * Invariants kept here, so that a load never fails for the generator's
  * sake: every fund has received more than is ever spent from it before the
@@ -1176,7 +1176,7 @@ static int gen_refused(struct gen *g, int unaccepted, int accepted, const struct
 	if (!(r = open_out(g, "refused.tsv")))
 		return EM_ERR;
 	/* expect: a text the refusal must contain, or "-" for a setup step that must succeed */
-	fprintf(r, "# expect\tdate\tkind\targuments (tests/bench/load-book runs each; none may succeed)\n");
+	fprintf(r, "# expect\tdate\tkind\targuments (tests/load-book runs each; none may succeed)\n");
 
 	/* H1: an ID number with a wrong check digit */
 	if (!(f = open_out(g, "refused/households_bad_id.csv")))
@@ -1450,7 +1450,7 @@ static int gen_county(struct gen *g)
 	qsort(g->st, g->nst, sizeof *g->st, step_cmp);
 	if (!(f = open_out(g, "steps.tsv")))
 		goto out;
-	fprintf(f, "# date\tkind\targuments (tests/bench/load-book runs them in this order)\n");
+	fprintf(f, "# date\tkind\targuments (tests/load-book runs them in this order)\n");
 	for (size_t i = 0; i < g->nst; i++) {
 		fmt_day(g->year, g->st[i].day, d);
 		fprintf(f, "%s\t%s\n", d, g->st[i].text);

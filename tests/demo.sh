@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # make demo: earmark's main job on a private local PostgreSQL.
 #
-# Starts the private cluster under ./var (creating it the first time),
-# applies the migrations, and in its own database earmark_demo (recreated on
+# Starts the private cluster under ./var (creating it the first time) and
+# applies the migrations in its own database earmark_demo (recreated on
 # every run, so the demo never touches the database "earmark" where your own
-# books live) sets up the sample county 平安县: a person for each role, a
-# book, dedicated accounts, funds of three levels, villages, households and
-# projects.  Then vouchers go through draft (clerk), review (reviewer) and
-# post (bookkeeper); two refusals show the rules at work; the trial balance
-# is printed and the hash chain verified.
+# books live).  First a realistic year: `earmark generate --scale demo`
+# writes a year of 绥德县 (610826) to out/generated/, and tests/load-book
+# loads it as book C610826 through the earmark commands, every step as the
+# county's people would run it, then every attempt the rules must refuse;
+# its trial balance is printed and its hash chain verified.  Then the
+# hand-written sample county 平安县 (book DEMO, tests/fixtures/demo/): a
+# person for each role, a book, dedicated accounts, funds of all four
+# levels, villages, households and projects; vouchers go through draft
+# (clerk), review (reviewer) and post (bookkeeper); refusals show the rules
+# at work with exact amounts; then statements, reports, notices and the
+# signed audit package to out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TOP=$PWD
@@ -34,6 +40,29 @@ export PGHOST=$TOP/var/run PGUSER=postgres
 psql -X -q -d postgres -c 'DROP DATABASE IF EXISTS earmark_demo' -c 'CREATE DATABASE earmark_demo'
 export PGDATABASE=earmark_demo
 "$EM" db init
+
+say "a generated county: a year of 绥德县 (610826) from earmark generate, loaded through the earmark commands"
+# Seed 7, last year: the same files on every run.  The loader runs one
+# earmark process per step as suide_admin, _clerk, _reviewer, _bookkeeper
+# and _cashier (fund receipts, 报账 claims, beneficiary lists published
+# before their batches, batches posted and exported as pain.001 to
+# out/generated/610826/out/, quarterly interest, the bank's statements
+# imported and matched, the returned payment re-issued, months closed),
+# then every line of refused.tsv, each of which must be refused for its
+# own rule.  Any step that fails, or an attempt that passes, stops the demo.
+GEN=$TOP/out/generated
+GEN_YEAR=$(($(date +%Y) - 1))
+rm -rf "$GEN"
+mkdir -p "$TOP/out"
+printf '$ earmark generate --scale demo --seed 7 --year %s -o out/generated\n' "$GEN_YEAR"
+"$EM" generate --scale demo --seed 7 --year "$GEN_YEAR" -o "$GEN"
+GEN_BOOK=$(awk -F '\t' '$1 == "code" { print $2 }' "$GEN/610826/book.txt")
+printf '$ tests/load-book --users suide out/generated\n'
+"$TOP/tests/load-book" --users suide "$GEN"
+G=(--user suide_bookkeeper --book "$GEN_BOOK")
+run "${G[@]}" report trial-balance --as-of "$GEN_YEAR-12-31"
+run "${G[@]}" report fund-statement --as-of "$GEN_YEAR-12-31"
+run "${G[@]}" ledger verify-chain
 
 say "people: one login role per person, in the group roles of DESIGN section 8"
 # demo_reviewer also prepares vouchers: in a small office people wear two
@@ -184,8 +213,8 @@ mkdir -p "$TOP/out/statements"
 STMT=$TOP/out/statements/622848001122334455-2026-11.xml
 opening=$(psql -X -A -t -c "SELECT COALESCE(sum(CASE l.side WHEN 'D' THEN l.amount_fen ELSE -l.amount_fen END), 0)
   FROM earmark.line l JOIN earmark.voucher v USING (book_id, voucher_id)
-  JOIN earmark.dedicated_account d USING (book_id, bank_account_id)
- WHERE d.account_no = '622848001122334455' AND v.status = 'posted' AND v.voucher_date < '2026-11-16'")
+  JOIN earmark.dedicated_account d USING (book_id, bank_account_id) JOIN earmark.book bk USING (book_id)
+ WHERE bk.code = 'DEMO' AND d.account_no = '622848001122334455' AND v.status = 'posted' AND v.voucher_date < '2026-11-16'")
 fen() { printf '%d.%02d' $(($1 / 100)) $(($1 % 100)); }
 {
 	entries=""
@@ -196,7 +225,8 @@ fen() { printf '%d.%02d' $(($1 / 100)) $(($1 % 100)); }
 		last="$e2e|$amt|$name"
 	done < <(psql -X -A -t -c "SELECT p.end_to_end_id, p.amount_fen, h.head_name FROM earmark.household_payment p
 	  JOIN earmark.pay_batch b USING (book_id, batch_id) JOIN earmark.household h USING (book_id, household_id)
-	 WHERE b.code = 'B2026-11-01' ORDER BY p.end_to_end_id")
+	  JOIN earmark.book bk USING (book_id)
+	 WHERE bk.code = 'DEMO' AND b.code = 'B2026-11-01' ORDER BY p.end_to_end_id")
 	IFS='|' read -r e2e amt name <<<"$last"
 	total=$((total + amt))
 	entries+="<Ntry><Amt Ccy=\"CNY\">$(fen "$amt")</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2026-11-19</Dt></BookgDt><BkTxCd><Prtry><Cd>RTRN</Cd></Prtry></BkTxCd><NtryDtls><TxDtls><Refs><EndToEndId>$e2e</EndToEndId></Refs><RltdPties><Dbtr><Nm>$name</Nm></Dbtr></RltdPties><RmtInf><Ustrd>退汇 收款账户已销户</Ustrd></RmtInf><RtrInf><Rsn><Cd>AC04</Cd></Rsn></RtrInf></TxDtls></NtryDtls></Ntry>"
@@ -213,7 +243,7 @@ run "${K[@]}" statement import "$STMT" --account 622848001122334455
 say "matching: by end-to-end id; the returned payment becomes a receipt voucher, never netted"
 run "${K[@]}" statement match --account 622848001122334455
 run "${K[@]}" statement list --account 622848001122334455
-ret=$(psql -X -A -t -c "SELECT r.voucher_id FROM earmark.payment_return r JOIN earmark.household_payment p USING (book_id, payment_id) WHERE p.end_to_end_id = '$e2e'")
+ret=$(psql -X -A -t -c "SELECT r.voucher_id FROM earmark.payment_return r JOIN earmark.household_payment p USING (book_id, payment_id) JOIN earmark.book bk USING (book_id) WHERE bk.code = 'DEMO' AND p.end_to_end_id = '$e2e'")
 run "${B[@]}" voucher show "#$ret"
 say "余额调节表 before the return is posted: the bank has the money back, the book not yet"
 run "${K[@]}" report reconciliation --account 622848001122334455 --as-of 2026-11-20
@@ -326,7 +356,9 @@ echo "out/audit/DEMO-2026.asice, out/audit/demo-ca.pem"
 
 cat <<EOF
 
-The demo book is in database earmark_demo of the private cluster. Look around with, e.g.:
+The demo books are in database earmark_demo of the private cluster: DEMO (平安县, by hand) and
+$GEN_BOOK (绥德县, generated in out/generated/). Look around with, e.g.:
   PGHOST=$PGHOST PGDATABASE=earmark_demo ./earmark --user demo_auditor --book DEMO voucher show 转-2026-11-0001
+  PGHOST=$PGHOST PGDATABASE=earmark_demo ./earmark --user demo_auditor --book $GEN_BOOK voucher list --month $GEN_YEAR-05
 Stop the private PostgreSQL with: ./earmark db stop
 EOF

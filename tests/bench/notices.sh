@@ -4,7 +4,7 @@
 # one query.
 #
 # The book is the generator's demo county (`earmark generate --scale demo`,
-# loaded through the earmark commands by tests/bench/load-book, without the
+# loaded through the earmark commands by tests/load-book, without the
 # refused attempts): 6 villages, 48 households, projects paid by progress
 # and household programmes, a year of batches.  Every village, every
 # project and the county get a published plan notice (事前公示); then
@@ -35,8 +35,8 @@ bench_run createdb psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE
 bench_run db-init "$EM" db init
 G=$BENCH_T/gen
 bench_run generate "$EM" generate --scale demo --seed "$SEED" --year "$YEAR" -o "$G"
-bench_step "loading the demo county through the earmark commands (tests/bench/load-book)"
-bench_time load env EM="$EM" "$TOP/tests/bench/load-book" --users bench --no-refused "$G"
+bench_step "loading the demo county through the earmark commands (tests/load-book)"
+bench_time load env EM="$EM" "$TOP/tests/load-book" --users bench --no-refused "$G"
 BOOK=$(awk -F '\t' '$1 == "code" { print $2 }' "$G"/*/book.txt)
 A=(--user bench_admin --book "$BOOK")
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Realistic books (issue 7): `earmark generate` writes a county's year as the
 # files earmark's own commands read, deterministic by seed, and
-# tests/bench/load-book loads them through those commands.
+# tests/load-book loads them through those commands.
 #
 # The demo scale is generated three times: twice with seed 7 (the same
 # bytes), once with seed 8 (other bytes).  Seed 7 is then loaded whole:
@@ -60,7 +60,7 @@ test_expect_success 'bad command lines are refused' '
 '
 
 test_expect_success 'the demo scale loads through the earmark commands, and every refused attempt is refused' '
-	{ EM=$EARMARK "$SRCDIR/tests/bench/load-book" --users g70 a >load.out 2>load.err || { cat load.out load.err; exit 1; }; } &&
+	{ EM=$EARMARK "$SRCDIR/tests/load-book" --users g70 a >load.out 2>load.err || { cat load.out load.err; exit 1; }; } &&
 	grep "C610826: 11 attempts refused" load.out &&
 	for r in "check digit" 12 "(D2)" "(A3)" "(A2)" "(D7)" "(P4)" "(P3)" "(P2)" "(H3)" "(H2)"; do
 		grep -F "refused as expected ($r)" load.out || exit 1
