@@ -64,8 +64,9 @@
 --    once per fund now, the totals from those sums.
 
 CREATE TABLE earmark.rule_epoch (
-	book_id integer PRIMARY KEY REFERENCES earmark.book (book_id),
-	epoch   bigint NOT NULL CHECK (epoch > 0)
+	book_id    integer PRIMARY KEY REFERENCES earmark.book (book_id),
+	epoch      bigint NOT NULL CHECK (epoch > 0),
+	bumped_xid xid8               -- the transaction that last raised it
 );
 CREATE TABLE earmark.batch_checked (
 	book_id      integer NOT NULL,
@@ -84,18 +85,26 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 $$;
 REVOKE ALL ON FUNCTION earmark.rule_epoch_of(integer) FROM PUBLIC;
 
--- Books in ascending order, so two statements lock their rows in one order.
+-- Once per transaction and book: what a transaction changes becomes
+-- visible at its commit, all at once, together with its one raise of the
+-- epoch.  (An import writes row by row, so raising the epoch on every
+-- statement would make one row version per household.)  pay_batch clears
+-- bumped_xid when its own transaction raised the epoch before it, so that
+-- a change after it in the same transaction raises it again.  Books in
+-- ascending order, so two statements lock their rows in one order.
 CREATE FUNCTION earmark.rule_epoch_bump() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	IF TG_OP = 'DELETE' THEN
-		INSERT INTO earmark.rule_epoch AS e (book_id, epoch)
-		SELECT DISTINCT o.book_id, 1 FROM old_rows o ORDER BY 1
-		ON CONFLICT (book_id) DO UPDATE SET epoch = e.epoch + 1;
+		INSERT INTO earmark.rule_epoch AS e (book_id, epoch, bumped_xid)
+		SELECT DISTINCT o.book_id, 1, pg_catalog.pg_current_xact_id() FROM old_rows o ORDER BY 1
+		ON CONFLICT (book_id) DO UPDATE SET epoch = e.epoch + 1, bumped_xid = EXCLUDED.bumped_xid
+		 WHERE e.bumped_xid IS DISTINCT FROM EXCLUDED.bumped_xid;
 	ELSE
-		INSERT INTO earmark.rule_epoch AS e (book_id, epoch)
-		SELECT DISTINCT n.book_id, 1 FROM new_rows n ORDER BY 1
-		ON CONFLICT (book_id) DO UPDATE SET epoch = e.epoch + 1;
+		INSERT INTO earmark.rule_epoch AS e (book_id, epoch, bumped_xid)
+		SELECT DISTINCT n.book_id, 1, pg_catalog.pg_current_xact_id() FROM new_rows n ORDER BY 1
+		ON CONFLICT (book_id) DO UPDATE SET epoch = e.epoch + 1, bumped_xid = EXCLUDED.bumped_xid
+		 WHERE e.bumped_xid IS DISTINCT FROM EXCLUDED.bumped_xid;
 	END IF;
 	RETURN NULL;
 END
@@ -315,6 +324,8 @@ BEGIN
 	-- The rule epoch before anything is read (see the head of 0019): a
 	-- change that commits after this is a reason to check again at posting.
 	ep := earmark.rule_epoch_of(b);
+	UPDATE earmark.rule_epoch SET bumped_xid = NULL
+	 WHERE book_id = b AND bumped_xid = pg_catalog.pg_current_xact_id_if_assigned();
 	-- Rows a crashed client left behind (UNLOGGED: a server crash empties it anyway).
 	DELETE FROM earmark.pay_staging WHERE staged_at < pg_catalog.now() - interval '1 day';
 	SELECT pg_catalog.count(*) INTO n FROM earmark.pay_staging WHERE stage_id = p_stage AND staged_by = who;
