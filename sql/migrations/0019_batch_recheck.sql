@@ -62,6 +62,28 @@
 --
 -- 5. balance_problems summed the lines twice (the totals, then per fund);
 --    once per fund now, the totals from those sums.
+--
+-- 6. household_payment's CHECK on end_to_end_id was the anchored, bounded
+--    regular expression ^[A-Za-z0-9-]{1,35}$, which PostgreSQL's regex
+--    engine runs in about 3.5 microseconds: 0.5 s of the 1.3 s that
+--    inserting a batch's 100,000 payments took.  The same rule as "no
+--    character outside the set, 1 to 35 characters" runs ten times faster;
+--    the constraint keeps its name (and its message).
+--
+-- 7. pay_staging's primary key (staged_by, stage_id, line_no) cost 0.15 s
+--    of the 0.4 s COPY of 100,000 rows, for lookups that read a stage
+--    whole (the table holds only the rows of batches being made, so
+--    reading it through is as quick) and for distinct line numbers, which
+--    pay_batch now checks itself.  pay_batch also joins by hash, not by
+--    merge: the estimates for empty tables (no payments, objections or
+--    kept totals yet) made the planner sort the 100,000 wide rows of the
+--    per-line check to merge them with nothing.
+
+ALTER TABLE earmark.household_payment DROP CONSTRAINT household_payment_end_to_end_id_check,
+	ADD CONSTRAINT household_payment_end_to_end_id_check
+	CHECK (end_to_end_id OPERATOR(pg_catalog.!~) '[^A-Za-z0-9-]'
+	       AND pg_catalog.length(end_to_end_id) BETWEEN 1 AND 35);
+ALTER TABLE earmark.pay_staging DROP CONSTRAINT pay_staging_pkey;
 
 CREATE TABLE earmark.rule_epoch (
 	book_id    integer PRIMARY KEY REFERENCES earmark.book (book_id),
@@ -303,7 +325,7 @@ CREATE OR REPLACE FUNCTION earmark.pay_batch(p_book text, p_stage bigint, p_code
                                   p_idem_key text, p_source text)
 RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET work_mem = '64MB'
-SET jit = off AS $$
+SET jit = off SET enable_mergejoin = off AS $$
 DECLARE
 	who name := earmark.actor();
 	b integer := earmark.book_of(p_book);
@@ -319,6 +341,7 @@ DECLARE
 	yr smallint := pg_catalog.date_part('year', p_date);
 	neg_version integer;
 	ep bigint;
+	distinct_lines integer;
 BEGIN
 	PERFORM earmark.require_role(who, 'earmark_clerk', 'prepare payment batches');
 	-- The rule epoch before anything is read (see the head of 0019): a
@@ -328,9 +351,14 @@ BEGIN
 	 WHERE book_id = b AND bumped_xid = pg_catalog.pg_current_xact_id_if_assigned();
 	-- Rows a crashed client left behind (UNLOGGED: a server crash empties it anyway).
 	DELETE FROM earmark.pay_staging WHERE staged_at < pg_catalog.now() - interval '1 day';
-	SELECT pg_catalog.count(*) INTO n FROM earmark.pay_staging WHERE stage_id = p_stage AND staged_by = who;
+	SELECT pg_catalog.count(*), pg_catalog.count(DISTINCT line_no) INTO n, distinct_lines
+	  FROM earmark.pay_staging WHERE stage_id = p_stage AND staged_by = who;
 	IF n = 0 THEN
 		RAISE EXCEPTION 'payment batch has no rows' USING ERRCODE = 'EMI01';
+	END IF;
+	IF distinct_lines <> n THEN  -- what pay_staging's primary key said (7. above)
+		RAISE EXCEPTION 'payment batch rows must have distinct line numbers' USING ERRCODE = 'EMI01',
+			DETAIL = pg_catalog.format('%s rows, %s line numbers', n, distinct_lines);
 	END IF;
 	SELECT pg_catalog.sha256(pg_catalog.convert_to(pg_catalog.string_agg(
 	           pg_catalog.concat_ws(E'\t', household, amount_fen, project, fund, category, list, item, memo),

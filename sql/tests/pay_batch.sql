@@ -22,7 +22,7 @@
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;
 BEGIN;
-SELECT plan(81);
+SELECT plan(88);
 -- Calls of the spend rules are counted (pg_temp.rule_runs), to show when
 -- review and posting do not run them again (0019).
 SET track_functions = 'pl';
@@ -581,6 +581,30 @@ SELECT throws_ok($$INSERT INTO earmark.household_payment (book_id, batch_id, lin
 	  FROM earmark.household_payment LIMIT 1$$,
 	'EMR01', 'payment B-101-099999: unknown beneficiary list',
 	'refs: a payment of an unknown list is refused');
+-- The end-to-end id's CHECK, rewritten in 0019 without the bounded regex:
+-- letters, digits and '-', 1 to 35 of them.
+SELECT throws_ok(format($$INSERT INTO earmark.household_payment (book_id, batch_id, line_no, household_id, project_id, fund_id,
+	                                                   category_id, list_id, item, amount_fen, end_to_end_id, status_by)
+	SELECT book_id, batch_id, 99999, household_id, project_id, fund_id, category_id, list_id, 'x', 1, %L, 'x'
+	  FROM earmark.household_payment LIMIT 1$$, e2e),
+	'23514', NULL, format('pain.001: an end-to-end id %s is refused', why))
+  FROM (VALUES ('B-101 099999', 'with a space'), ('B-101-099999' || E'\n', 'with a newline'),
+               (repeat('A', 36), 'of 36 characters'), ('', 'that is empty'), ('B-101-0999９9', 'with a full-width digit')) t(e2e, why);
+SELECT lives_ok($$INSERT INTO earmark.household_payment (book_id, batch_id, line_no, household_id, project_id, fund_id,
+	                                                  category_id, list_id, item, amount_fen, end_to_end_id, status_by)
+	SELECT book_id, batch_id, 99999, household_id, project_id, fund_id, category_id, list_id, 'x', 1, repeat('A-9', 11) || 'zy', 'x'
+	  FROM earmark.household_payment LIMIT 1$$,
+	'pain.001: one of 35 letters, digits and hyphens is written');
+-- Staged rows with one line number twice (only a hand-made stage can have
+-- them: earmark numbers the file's lines) are refused before anything else.
+SELECT pg_temp.stage($$[
+	{"line_no": 2, "household": "H0004", "amount_fen": 100, "fund": "F1"},
+	{"line_no": 2, "household": "H0005", "amount_fen": 100, "fund": "F1"}]$$) AS st9 \gset
+SET ROLE t_pb_clerk;
+SELECT is(pg_temp.error_of(format($$SELECT earmark.pay_batch('B1', %s, 'B-300', '2026-10-23', NULL, 'dup.csv')$$, :st9)),
+	E'EMI01: payment batch rows must have distinct line numbers\n2 rows, 1 line numbers',
+	'batch: a stage with a line number twice is refused');
+RESET ROLE;
 
 -- The hash chain's escaping: the inlined fast path gives what the walk gives.
 SELECT is(earmark.canon_escape(x), earmark.canon_escape_walk(x), format('D8: canon_escape(%L) is unchanged', x))
