@@ -349,9 +349,12 @@ BEGIN
 	ep := earmark.rule_epoch_of(b);
 	UPDATE earmark.rule_epoch SET bumped_xid = NULL
 	 WHERE book_id = b AND bumped_xid = pg_catalog.pg_current_xact_id_if_assigned();
-	-- Rows a crashed client left behind (UNLOGGED: a server crash empties it anyway).
-	DELETE FROM earmark.pay_staging WHERE staged_at < pg_catalog.now() - interval '1 day';
-	SELECT pg_catalog.count(*), pg_catalog.count(DISTINCT line_no) INTO n, distinct_lines
+	-- The rows are counted and hashed (D9) in one pass over the stage.
+	SELECT pg_catalog.count(*), pg_catalog.count(DISTINCT line_no),
+	       pg_catalog.sha256(pg_catalog.convert_to(pg_catalog.string_agg(
+	           pg_catalog.concat_ws(E'\t', household, amount_fen, project, fund, category, list, item, memo),
+	           E'\n' ORDER BY line_no) || E'\n' || p_date || E'\n' || p_code, 'UTF8'))
+	  INTO n, distinct_lines, dig
 	  FROM earmark.pay_staging WHERE stage_id = p_stage AND staged_by = who;
 	IF n = 0 THEN
 		RAISE EXCEPTION 'payment batch has no rows' USING ERRCODE = 'EMI01';
@@ -360,10 +363,6 @@ BEGIN
 		RAISE EXCEPTION 'payment batch rows must have distinct line numbers' USING ERRCODE = 'EMI01',
 			DETAIL = pg_catalog.format('%s rows, %s line numbers', n, distinct_lines);
 	END IF;
-	SELECT pg_catalog.sha256(pg_catalog.convert_to(pg_catalog.string_agg(
-	           pg_catalog.concat_ws(E'\t', household, amount_fen, project, fund, category, list, item, memo),
-	           E'\n' ORDER BY line_no) || E'\n' || p_date || E'\n' || p_code, 'UTF8'))
-	  INTO dig FROM earmark.pay_staging WHERE stage_id = p_stage AND staged_by = who;
 	IF p_idem_key IS NOT NULL THEN
 		SELECT * INTO old FROM earmark.pay_batch WHERE book_id = b AND idem_key = p_idem_key;
 		IF FOUND THEN
@@ -659,7 +658,10 @@ BEGIN
 	-- has changed (0019).
 	INSERT INTO earmark.batch_checked (book_id, voucher_id, epoch, voucher_date)
 	VALUES (b, payable, ep, p_date), (b, payment, ep, p_date);
-	DELETE FROM earmark.pay_staging WHERE stage_id = p_stage AND staged_by = who;
+	-- This stage, and rows a crashed client left behind (UNLOGGED: a server
+	-- crash empties it anyway), in one pass.
+	DELETE FROM earmark.pay_staging
+	 WHERE (stage_id = p_stage AND staged_by = who) OR staged_at < pg_catalog.now() - interval '1 day';
 	DROP TABLE em_pay;
 	RETURN p_code;
 END
