@@ -219,6 +219,8 @@ BEGIN
 	END IF;
 	IF NEW.status = 'posted' THEN
 		PERFORM earmark.spend_keep(OLD.book_id, OLD.voucher_id);
+		-- Checked for the last time: a posted voucher never changes (D3).
+		DELETE FROM earmark.batch_checked WHERE book_id = OLD.book_id AND voucher_id = OLD.voucher_id;
 	END IF;
 	RETURN NEW;
 END

@@ -22,7 +22,7 @@
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;
 BEGIN;
-SELECT plan(88);
+SELECT plan(89);
 -- Calls of the spend rules are counted (pg_temp.rule_runs), to show when
 -- review and posting do not run them again (0019).
 SET track_functions = 'pl';
@@ -397,6 +397,10 @@ SELECT is(earmark.pay_batch_step('B1', 'B-101', 'post'), '转-2026-10-0002 付-2
 RESET ROLE;
 SELECT is(pg_temp.rule_runs() - :runs0, 1::bigint,
 	'batch: nothing the rules read changed since pay_batch checked the 5,000 rows, so review and posting ran them once only, for the payment voucher after the payable''s posting changed the kept totals (0019)');
+SELECT is_empty($$SELECT 1 FROM earmark.batch_checked c JOIN earmark.pay_batch b
+                     ON b.book_id = c.book_id AND c.voucher_id IN (b.payable_voucher_id, b.payment_voucher_id)
+                  WHERE b.code = 'B-101'$$,
+	'batch: once posted, its vouchers are no longer marked as checked (a posted voucher never changes, D3)');
 RESET ROLE;
 SELECT is((SELECT count(*)::int || ' ' || sum(amount_fen) FROM earmark.household_payment p
              JOIN earmark.pay_batch b USING (book_id, batch_id) WHERE b.code = 'B-101'),
