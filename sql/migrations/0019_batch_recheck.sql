@@ -569,7 +569,9 @@ BEGIN
 		                      'the same household is not paid twice for the same item')::earmark.problem;
 	END LOOP;
 
-	-- P1 and P2 per project and fund (0019), as spend_problems words them.
+	-- P1 and P2 per project and fund (0019), as spend_problems words them;
+	-- also only once the lines passed (a wrong amount or fund on one line
+	-- would otherwise be named twice, once more as the project's total).
 	FOR r IN
 		SELECT d.line_no, p.code AS project, f.code AS fund, d.delta,
 		       EXISTS (SELECT 1 FROM earmark.project_event ev
@@ -580,7 +582,8 @@ BEGIN
 		       earmark.budget_on(b, d.project_id, d.fund_id, p_date) AS budget,
 		       COALESCE(ps.spent_fen, 0) AS before
 		  FROM (SELECT e.project_id, e.fund_id, pg_catalog.min(e.line_no) AS line_no, pg_catalog.sum(e.amount_fen) AS delta
-		          FROM em_pay e WHERE e.project_id IS NOT NULL AND e.fund_id IS NOT NULL
+		          FROM em_pay e
+		         WHERE e.project_id IS NOT NULL AND e.fund_id IS NOT NULL AND pg_catalog.cardinality(probs) = 0
 		         GROUP BY 1, 2) d
 		  JOIN earmark.project p ON p.book_id = b AND p.project_id = d.project_id
 		  JOIN earmark.fund f ON f.book_id = b AND f.fund_id = d.fund_id
