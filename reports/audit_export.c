@@ -794,8 +794,9 @@ static int each_copy_row(PGconn *conn, const char *sql, int nfields,
 
 /*
  * What the files say about each other, gathered while they are written:
- * the period's totals and per fund from the balances query (which reads
- * every line once), the chain checkpoints from the ledger's stream.
+ * the period's totals, per fund and per account and fund from the balances
+ * query (the kept totals), proved against the ledger's stream of lines;
+ * the chain checkpoints from that stream.
  */
 struct fund_total {
 	char *fund;
@@ -808,10 +809,23 @@ struct checkpoint {
 	char hash[65];
 };
 
+/*
+ * An account and fund's movements in the period: as kept (balances.xml)
+ * and as the ledger's lines add up (the stream); kept_check compares them.
+ */
+struct pair_total {
+	int64_t account_id, fund_id;   /* 0: empty slot (identities start at 1) */
+	int64_t lines, debit_fen, credit_fen;          /* kept */
+	int64_t seen_lines, seen_debit, seen_credit;   /* the ledger's lines */
+	char *account, *fund;
+};
+
 struct summary {
 	int64_t vouchers, lines, debit_fen, credit_fen;
 	struct fund_total *funds;
 	size_t nfunds;
+	struct pair_total *pairs;      /* open addressing on (account, fund) */
+	size_t pcap, npairs;
 	struct checkpoint *months;
 	size_t nmonths;
 };
@@ -821,6 +835,11 @@ static void summary_release(struct summary *sum)
 	for (size_t i = 0; i < sum->nfunds; i++)
 		free(sum->funds[i].fund);
 	free(sum->funds);
+	for (size_t i = 0; i < sum->pcap; i++) {
+		free(sum->pairs[i].account);
+		free(sum->pairs[i].fund);
+	}
+	free(sum->pairs);
 	free(sum->months);
 }
 
@@ -846,6 +865,76 @@ static void checkpoint_note(struct summary *sum, const char *date, int64_t seq, 
 		sum->months[i - 1].seq = seq;
 		snprintf(sum->months[i - 1].hash, sizeof(sum->months[i - 1].hash), "%s", hash);
 	}
+}
+
+static size_t pair_slot(const struct summary *sum, int64_t account_id, int64_t fund_id)
+{
+	size_t i = (size_t)((uint64_t)account_id * 0x9E3779B97F4A7C15u ^ (uint64_t)fund_id * 0xC2B2AE3D27D4EB4Fu);
+
+	for (i &= sum->pcap - 1;; i = (i + 1) & (sum->pcap - 1)) {
+		const struct pair_total *p = &sum->pairs[i];
+
+		if (p->account_id == 0 || (p->account_id == account_id && p->fund_id == fund_id))
+			return i;
+	}
+}
+
+/* The pair's entry, made when add (kept totals); NULL when there is none. */
+static struct pair_total *pair_get(struct summary *sum, int64_t account_id, int64_t fund_id, int add)
+{
+	size_t i;
+
+	if (add && 2 * (sum->npairs + 1) > sum->pcap) {
+		struct summary grown = *sum;
+
+		grown.pcap = sum->pcap ? 2 * sum->pcap : 64;
+		if (!(grown.pairs = calloc(grown.pcap, sizeof(*grown.pairs))))
+			abort();
+		for (size_t j = 0; j < sum->pcap; j++)
+			if (sum->pairs[j].account_id)
+				grown.pairs[pair_slot(&grown, sum->pairs[j].account_id,
+						      sum->pairs[j].fund_id)] = sum->pairs[j];
+		free(sum->pairs);
+		sum->pairs = grown.pairs;
+		sum->pcap = grown.pcap;
+	}
+	if (!sum->pcap)
+		return NULL;
+	i = pair_slot(sum, account_id, fund_id);
+	if (sum->pairs[i].account_id == 0) {
+		if (!add)
+			return NULL;
+		sum->pairs[i].account_id = account_id;
+		sum->pairs[i].fund_id = fund_id;
+		sum->npairs++;
+	}
+	return &sum->pairs[i];
+}
+
+/*
+ * The kept totals balances.xml and the ledger's header state against the
+ * lines the ledger carries: equal for every account and fund, else the
+ * export fails naming the first pair that differs.
+ */
+static int kept_check(const struct summary *sum, struct em_error *err)
+{
+	for (size_t i = 0; i < sum->pcap; i++) {
+		const struct pair_total *p = &sum->pairs[i];
+
+		if (!p->account_id || (p->lines == p->seen_lines && p->debit_fen == p->seen_debit &&
+				       p->credit_fen == p->seen_credit))
+			continue;
+		em_error_set(err, "the kept totals of account %s, fund %s disagree with the period's lines",
+			     p->account ? p->account : "?", p->fund ? p->fund : "?");
+		em_error_detail(err, "kept: %lld lines, debit %lld fen, credit %lld fen; the lines: "
+				"%lld lines, debit %lld fen, credit %lld fen", (long long)p->lines,
+				(long long)p->debit_fen, (long long)p->credit_fen, (long long)p->seen_lines,
+				(long long)p->seen_debit, (long long)p->seen_credit);
+		em_error_hint(err, "period_balance and day_balance must equal the sum of the posted "
+			      "lines; or the books changed while the package was written: run it again");
+		return EM_ERR;
+	}
+	return 0;
 }
 
 static int checkpoint_cmp(const void *a, const void *b)
@@ -948,6 +1037,7 @@ static int entry_row(char **f, void *ctx)
 	int64_t seq = strtoll(f[0], NULL, 10);
 	const char *code[7];
 	char when[96], money[EM_MONEY_BUFSZ];
+	struct pair_total *pair;
 	int64_t amount;
 
 	if (seq != e->seq) {
@@ -995,10 +1085,19 @@ static int entry_row(char **f, void *ctx)
 	TEL(b, 8, "Account", code[0]);
 	TEL(b, 8, "Side", f[14] ? f[14] : "");
 	amount = f[15] ? strtoll(f[15], NULL, 10) : 0;
-	if (f[14] && f[14][0] == 'D')
+	pair = pair_get(e->sum, strtoll(f[13], NULL, 10), strtoll(f[16], NULL, 10), 0);
+	if (!pair)
+		return em_error_set(e->err, "the kept totals have no account %s, fund %s, which line "
+				    "%s of chain position %lld names", code[0], code[1],
+				    f[12] ? f[12] : "?", (long long)seq);
+	pair->seen_lines++;
+	if (f[14] && f[14][0] == 'D') {
 		e->debit_fen += amount;
-	else
+		pair->seen_debit += amount;
+	} else {
 		e->credit_fen += amount;
+		pair->seen_credit += amount;
+	}
 	TEL(b, 8, "Amount", em_money_format(amount, money, sizeof(money)));
 	TEL(b, 8, "Fund", code[1]);
 	TOPT(b, 8, "Project", code[2]);
@@ -1109,6 +1208,8 @@ static int write_ledger(PGconn *conn, const struct em_audit_export *a, const cha
 		em_error_set(err, "the books changed while the package was written");
 		goto out;
 	}
+	if (kept_check(sum, err) < 0)
+		goto out;
 	ret = 0;
 out:
 	if (xw_close(&x, path, ret == 0 ? hex : NULL, err) < 0)
@@ -1121,19 +1222,48 @@ out:
 
 /* ---- balances.xml ------------------------------------------------------- */
 
+/*
+ * Opening, movements and line count per account and fund from the totals
+ * the book keeps at posting (0001's period_balance per month, 0013's
+ * day_balance per day; the invariant of both: equal to the sum of the
+ * posted lines they cover), not from every line: whole months from
+ * period_balance, the days of a month the period starts or ends inside
+ * from day_balance.  Every posted line dated up to $3 falls in exactly one
+ * part: months before $2's month (opening), the days of $2's month before
+ * $2 (opening), the whole months inside the period, the other days of the
+ * period.  A pair is a row when it has any such line, as when the lines
+ * were grouped.  The ledger's stream then proves the movements: each
+ * line's amount is added to its pair (entry_row) and any difference fails
+ * the export (kept_check), so a package never states kept totals the lines
+ * do not add up to.
+ */
 static const char balances_sql[] =
+	"WITH s AS (SELECT earmark.book_of($1) AS b, $2::date AS d1, $3::date AS d2, "
+	"                  date_trunc('month', $2::date)::date AS m1, "
+	"                  CASE WHEN date_trunc('month', $2::date)::date = $2::date THEN $2::date "
+	"                       ELSE (date_trunc('month', $2::date) + interval '1 month')::date END AS w1, "
+	"                  date_trunc('month', $3::date + 1)::date AS m2), "
+	"k AS (SELECT pb.account_id, pb.fund_id, pb.month < s.m1 AS before, "
+	"             pb.debit_fen AS dr, pb.credit_fen AS cr, pb.line_count AS n "
+	"        FROM earmark.period_balance pb, s "
+	"       WHERE pb.book_id = s.b AND (pb.month < s.m1 OR (pb.month >= s.w1 AND pb.month < s.m2)) "
+	"      UNION ALL "
+	"      SELECT db.account_id, db.fund_id, db.day < s.d1, db.debit_fen, db.credit_fen, db.line_count "
+	"        FROM earmark.day_balance db, s "
+	"       WHERE db.book_id = s.b "
+	"         AND ((db.day >= s.m1 AND db.day < LEAST(s.w1, s.d2 + 1)) "
+	"              OR (db.day >= GREATEST(s.m2, s.w1) AND db.day <= s.d2))) "
 	"SELECT a.code, f.code, "
-	"       COALESCE(sum(CASE WHEN v.voucher_date < $2::date THEN "
-	"           CASE WHEN l.side = 'D' THEN l.amount_fen ELSE -l.amount_fen END END), 0), "
-	"       COALESCE(sum(l.amount_fen) FILTER (WHERE v.voucher_date >= $2::date AND l.side = 'D'), 0), "
-	"       COALESCE(sum(l.amount_fen) FILTER (WHERE v.voucher_date >= $2::date AND l.side = 'C'), 0), "
-	"       count(*) FILTER (WHERE v.voucher_date >= $2::date) "
-	"  FROM earmark.line l "
-	"  JOIN earmark.voucher v ON v.book_id = l.book_id AND v.voucher_id = l.voucher_id "
-	"  JOIN earmark.account a ON a.book_id = l.book_id AND a.account_id = l.account_id "
-	"  JOIN earmark.fund f ON f.book_id = l.book_id AND f.fund_id = l.fund_id "
-	" WHERE l.book_id = earmark.book_of($1) AND v.status = 'posted' AND v.voucher_date <= $3::date "
-	" GROUP BY a.code, f.code ORDER BY a.code, f.code";
+	"       COALESCE(sum(k.dr - k.cr) FILTER (WHERE k.before), 0), "
+	"       COALESCE(sum(k.dr) FILTER (WHERE NOT k.before), 0), "
+	"       COALESCE(sum(k.cr) FILTER (WHERE NOT k.before), 0), "
+	"       COALESCE(sum(k.n) FILTER (WHERE NOT k.before), 0), "
+	"       k.account_id, k.fund_id "
+	"  FROM k "
+	"  JOIN earmark.account a ON a.book_id = (SELECT b FROM s) AND a.account_id = k.account_id "
+	"  JOIN earmark.fund f ON f.book_id = (SELECT b FROM s) AND f.fund_id = k.fund_id "
+	" GROUP BY a.code, f.code, k.account_id, k.fund_id HAVING sum(k.n) > 0 "
+	" ORDER BY a.code, f.code";
 
 struct balances {
 	struct xw *x;
@@ -1146,7 +1276,16 @@ static int balance_row(PGresult *res, void *ctx)
 	struct balances *b = ctx;
 	struct summary *sum = b->sum;
 	int64_t open = ival(res, 2), dr = ival(res, 3), cr = ival(res, 4), lines = ival(res, 5);
+	struct pair_total *p = pair_get(sum, ival(res, 6), ival(res, 7), 1);
 	size_t i;
+
+	if (p->account)
+		return -1;	/* a pair twice */
+	p->lines = lines;
+	p->debit_fen = dr;
+	p->credit_fen = cr;
+	if (!(p->account = strdup(val(res, 0))) || !(p->fund = strdup(val(res, 1))))
+		abort();
 
 	/* the period's movements: the ledger's totals, and per fund for control.xml */
 	sum->lines += lines;

@@ -18,6 +18,9 @@
 # Environment:
 #   BENCH_AUDIT_LINES  lines in the book (default 1000000)
 #   BENCH_OUT          where the JSON goes (default out/bench)
+#   BENCH_HOLD=FILE    profile by hand: once the book and keys are made,
+#                      write FILE (the cluster's PGHOST and the commands'
+#                      arguments) and wait until FILE is removed
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -164,6 +167,12 @@ sys.exit(rc)' "$BENCH_LOG/$name.peak" "$@"
 }
 
 PKG=$BENCH_T/bench.asice
+if [ -n "${BENCH_HOLD:-}" ]; then
+	printf 'export PGHOST=%s PGPORT=%s PGUSER=%s EARMARK_HOME=%s PGDATABASE=%s\nK=%s\nFROM=%s\nTO=%s\n' \
+		"$PGHOST" "$PGPORT" "$PGUSER" "$EARMARK_HOME" "$PGDATABASE" "$K" "$BOOK_START" "$LAST_DAY" >"$BENCH_HOLD"
+	bench_step "holding the cluster until $BENCH_HOLD is removed"
+	while [ -e "$BENCH_HOLD" ]; do sleep 2; done
+fi
 LOAD_BEFORE=$(bench_load)
 bench_step "timed: audit export, audit verify, sha256sum"
 peak export "$EM" --user bench_auditor --book "$BOOK" audit export --from "$BOOK_START" --to "$LAST_DAY" \
