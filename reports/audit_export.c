@@ -81,6 +81,8 @@ struct zipper {
 	pthread_cond_t cv;
 	struct zchunk q[ZQUEUE];
 	int head, count;
+	char *spare[ZQUEUE + 2]; /* chunks given back, for the writer to fill again */
+	int nspare;
 	int aborted;             /* the writer gave up: sources fail */
 	int done;                /* the thread has finished */
 	int ok;                  /* ... and the ZIP is complete */
@@ -114,6 +116,35 @@ static int zipper_take(struct zipper *zp, struct zchunk *c)
 	return 1;
 }
 
+/*
+ * A read chunk, kept for the writer to fill again: a fresh 256 KiB chunk
+ * is a fresh mapping, and touching it costs a page fault per page.
+ */
+static void zipper_give_back(struct zipper *zp, char *buf)
+{
+	pthread_mutex_lock(&zp->mu);
+	if (zp->nspare < (int)(sizeof(zp->spare) / sizeof(zp->spare[0]))) {
+		zp->spare[zp->nspare++] = buf;
+		buf = NULL;
+	}
+	pthread_mutex_unlock(&zp->mu);
+	free(buf);
+}
+
+/* An empty chunk for the writer: a given-back one, else a new one. */
+static char *zipper_chunk(struct zipper *zp)
+{
+	char *buf = NULL;
+
+	pthread_mutex_lock(&zp->mu);
+	if (zp->nspare > 0)
+		buf = zp->spare[--zp->nspare];
+	pthread_mutex_unlock(&zp->mu);
+	if (!buf && !(buf = malloc(ZCHUNK)))
+		abort();
+	return buf;
+}
+
 static zip_int64_t zipper_source(void *ud, void *data, zip_uint64_t len, zip_source_cmd_t cmd)
 {
 	struct zipper *zp = ud;
@@ -144,7 +175,7 @@ static zip_int64_t zipper_source(void *ud, void *data, zip_uint64_t len, zip_sou
 				n += k;
 				zp->off += (int)k;
 				if (zp->off == zp->cur.len) {
-					free(zp->cur.buf);
+					zipper_give_back(zp, zp->cur.buf);
 					zp->cur.buf = NULL;
 				}
 			}
@@ -270,8 +301,7 @@ static int zipper_put_file(struct zipper *zp, const char *path)
 	if (!f)
 		return -1;
 	for (;;) {
-		if (!(buf = malloc(ZCHUNK)))
-			abort();
+		buf = zipper_chunk(zp);
 		n = fread(buf, 1, ZCHUNK, f);
 		if (n == 0) {
 			free(buf);
@@ -309,6 +339,8 @@ static int zipper_finish(struct zipper *zp, int abort_it, struct em_error *err)
 	}
 	free(zp->cur.buf);
 	zp->cur.buf = NULL;
+	while (zp->nspare > 0)
+		free(zp->spare[--zp->nspare]);
 	pthread_cond_destroy(&zp->cv);
 	pthread_mutex_destroy(&zp->mu);
 	if (abort_it)
@@ -346,8 +378,8 @@ static int sink_write(void *ctx, const char *buf, int len)
 	while (len > 0) {
 		int k;
 
-		if (!s->pending && !(s->pending = malloc(ZCHUNK)))
-			abort();
+		if (!s->pending)
+			s->pending = zipper_chunk(s->zp);
 		k = ZCHUNK - s->used < len ? ZCHUNK - s->used : len;
 		memcpy(s->pending + s->used, buf, (size_t)k);
 		s->used += k;
