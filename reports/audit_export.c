@@ -1235,13 +1235,14 @@ static int write_ledger(PGconn *conn, const struct em_audit_export *a, const cha
 	if (write_entries(conn, &x, &e, err) < 0)
 		goto out;
 	xe(&x);
+	/* per account and fund first: it names where */
+	if (kept_check(sum, err) < 0)
+		goto out;
 	if (e.vouchers != sum->vouchers || e.lines != sum->lines || e.debit_fen != sum->debit_fen ||
 	    e.credit_fen != sum->credit_fen) {
 		em_error_set(err, "the books changed while the package was written");
 		goto out;
 	}
-	if (kept_check(sum, err) < 0)
-		goto out;
 	ret = 0;
 out:
 	if (xw_close(&x, path, ret == 0 ? hex : NULL, err) < 0)
