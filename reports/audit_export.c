@@ -974,6 +974,13 @@ static int checkpoint_cmp(const void *a, const void *b)
 	return strcmp(((const struct checkpoint *)a)->month, ((const struct checkpoint *)b)->month);
 }
 
+/* The day of the last PostedAt written, in posted_at_text's form. */
+struct when_cache {
+	int64_t day;
+	char date[16];      /* YYYY-MM-DD */
+	int valid;
+};
+
 struct entries {
 	struct summary *sum;
 	struct xw *x;
@@ -981,6 +988,7 @@ struct entries {
 	struct em_strbuf out;      /* XML not yet given to the sink */
 	int64_t seq;               /* voucher open in out, 0 none */
 	char hash[65];             /* its ChainHash */
+	struct when_cache when;    /* the day of the last PostedAt */
 	int64_t vouchers, lines, debit_fen, credit_fen;
 	struct em_error *err;
 };
@@ -1036,23 +1044,117 @@ static void xml_text(struct em_strbuf *b, const char *s)
 	em_strbuf_add(b, run, (size_t)(s - run));
 }
 
-/* <name>text</name> on its own line, indented by ind spaces, as the writer does. */
-static void tel(struct em_strbuf *b, int ind, const char *name, size_t nlen, const char *text)
-{
-	static const char spaces[] = "          ";
+/*
+ * The entries' XML is written straight into e->out: each row first makes
+ * room for the most it can need (every byte of text escaped to at most 6),
+ * then writes without further checks.
+ */
 
-	em_strbuf_add(b, spaces, (size_t)ind);
-	em_strbuf_addc(b, '<');
-	em_strbuf_add(b, name, nlen);
-	em_strbuf_addc(b, '>');
-	xml_text(b, text);
-	em_strbuf_add(b, "</", 2);
-	em_strbuf_add(b, name, nlen);
-	em_strbuf_add(b, ">\n", 2);
+/* Which bytes xmlEncodeSpecialChars replaces (see xml_text). */
+static const unsigned char xml_special[256] = {
+	['<'] = 1, ['>'] = 1, ['&'] = 1, ['"'] = 1, ['\r'] = 1,
+};
+
+/* Text escaped as xml_text escapes it; returns the end. */
+static char *put_text(char *p, const char *s)
+{
+	for (;; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (!xml_special[c]) {
+			if (!c)
+				return p;
+			*p++ = (char)c;
+			continue;
+		}
+		switch (c) {
+		case '<': memcpy(p, "&lt;", 4); p += 4; break;
+		case '>': memcpy(p, "&gt;", 4); p += 4; break;
+		case '&': memcpy(p, "&amp;", 5); p += 5; break;
+		case '"': memcpy(p, "&quot;", 6); p += 6; break;
+		default: memcpy(p, "&#13;", 5); p += 5; break;
+		}
+	}
 }
 
-#define TEL(b, ind, name, text) tel((b), (ind), name, sizeof(name) - 1, (text))
-#define TOPT(b, ind, name, text) do { if (*(text)) TEL(b, ind, name, text); } while (0)
+/* <name>text</name> on its own line, indented by ind spaces, as the writer does. */
+static char *put_el(char *p, int ind, const char *name, size_t nlen, const char *text)
+{
+	memset(p, ' ', (size_t)ind);
+	p += ind;
+	*p++ = '<';
+	memcpy(p, name, nlen);
+	p += nlen;
+	*p++ = '>';
+	p = put_text(p, text);
+	*p++ = '<';
+	*p++ = '/';
+	memcpy(p, name, nlen);
+	p += nlen;
+	*p++ = '>';
+	*p++ = '\n';
+	return p;
+}
+
+#define PEL(p, ind, name, text) ((p) = put_el((p), (ind), name, sizeof(name) - 1, (text)))
+#define POPT(p, ind, name, text) do { if (*(text)) PEL(p, ind, name, text); } while (0)
+
+/* A decimal integer as COPY writes one (bigint, integer). */
+static int64_t copy_int(const char *s)
+{
+	uint64_t n = 0;
+	int neg = *s == '-';
+
+	for (s += neg; *s >= '0' && *s <= '9'; s++)
+		n = n * 10 + (uint64_t)(*s - '0');
+	return neg ? (int64_t)(0 - n) : (int64_t)n;
+}
+
+/* The room a text can take once escaped. */
+static size_t room(const char *s)
+{
+	return s ? 6 * strlen(s) : 0;
+}
+
+/* posted_at as posted_at_text writes it, the day's part reused from the voucher before. */
+static void posted_at_fast(struct when_cache *wc, int64_t us, char buf[96])
+{
+	int64_t secs = us / 1000000, micros = us % 1000000, day, rem;
+	char *p = buf;
+
+	if (micros < 0) {
+		micros += 1000000;
+		secs -= 1;
+	}
+	day = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+	rem = secs - day * 86400;
+	if (!wc->valid || wc->day != day) {
+		char tmp[96];
+
+		posted_at_text(secs * 1000000, tmp);
+		memcpy(wc->date, tmp, 10);
+		wc->date[10] = '\0';
+		wc->day = day;
+		wc->valid = 1;
+	}
+	memcpy(p, wc->date, 10);
+	p += 10;
+	*p++ = 'T';
+	*p++ = (char)('0' + rem / 36000);
+	*p++ = (char)('0' + rem / 3600 % 10);
+	*p++ = ':';
+	*p++ = (char)('0' + rem % 3600 / 600);
+	*p++ = (char)('0' + rem % 3600 / 60 % 10);
+	*p++ = ':';
+	*p++ = (char)('0' + rem % 60 / 10);
+	*p++ = (char)('0' + rem % 10);
+	*p++ = '.';
+	for (int i = 5; i >= 0; i--, micros /= 10)
+		p[i] = (char)('0' + micros % 10);
+	p += 6;
+	*p++ = 'Z';
+	*p = '\0';
+}
 
 static int entries_flush(struct entries *e)
 {
@@ -1064,14 +1166,26 @@ static int entries_flush(struct entries *e)
 
 static int entry_row(char **f, void *ctx)
 {
+	static const int col[7] = { 13, 16, 17, 18, 19, 20, 21 };
 	struct entries *e = ctx;
 	struct em_strbuf *b = &e->out;
-	int64_t seq = strtoll(f[0], NULL, 10);
+	int64_t seq = copy_int(f[0]);
 	const char *code[7];
 	char when[96], money[EM_MONEY_BUFSZ];
 	struct pair_total *pair;
+	size_t need = 1024;
 	int64_t amount;
+	char *p;
 
+	for (int i = 0; i < 7; i++) {
+		code[i] = f[col[i]] ? idmap_get(&e->map[i], f[col[i]]) : "";
+		if (!code[i])
+			return em_error_set(e->err, "could not read the books: line %s of chain "
+					    "position %lld names an unknown %c id %s", f[12] ? f[12] : "?",
+					    (long long)seq, map_kinds[i], f[col[i]]);
+		need += room(code[i]);
+	}
+	need += room(f[12]) + room(f[14]) + room(f[22]);
 	if (seq != e->seq) {
 		if (!f[1] || !f[11]) {
 			return em_error_set(e->err, "could not read the books: voucher at chain "
@@ -1080,44 +1194,41 @@ static int entry_row(char **f, void *ctx)
 		if (!f[10] && (!e->seq || e->seq != seq - 1))
 			return em_error_set(e->err, "could not read the books: the link before "
 					    "chain position %lld is missing", (long long)seq);
-		if (e->seq)
-			em_strbuf_add(b, "    </Transaction>\n", 19);
-		posted_at_text(f[9] ? strtoll(f[9], NULL, 10) : 0, when);
-		em_strbuf_add(b, "    <Transaction>\n", 18);
-		em_strbuf_add(b, "      <ChainSeq>", 16);
-		em_strbuf_adds(b, f[0]);
-		em_strbuf_add(b, "</ChainSeq>\n", 12);
-		TEL(b, 6, "Number", f[1]);
-		TEL(b, 6, "Type", f[2] ? f[2] : "");
-		TEL(b, 6, "Date", f[3] ? f[3] : "");
-		TOPT(b, 6, "Reverses", f[4] ? f[4] : "");
-		TEL(b, 6, "Memo", f[5] ? f[5] : "");
-		TEL(b, 6, "PreparedBy", f[6] ? f[6] : "");
-		TEL(b, 6, "ReviewedBy", f[7] ? f[7] : "");
-		TEL(b, 6, "PostedBy", f[8] ? f[8] : "");
-		TEL(b, 6, "PostedAt", when);
-		TEL(b, 6, "ChainPrev", f[10] ? f[10] : e->hash);
-		TEL(b, 6, "ChainHash", f[11]);
+		for (int i = 0; i <= 11; i++)
+			need += room(f[i]);
+		need += room(e->hash);
+	}
+	em_strbuf_grow(b, need);
+	p = b->buf + b->len;
+	if (seq != e->seq) {
+		if (e->seq) {
+			memcpy(p, "    </Transaction>\n", 19);
+			p += 19;
+		}
+		posted_at_fast(&e->when, f[9] ? copy_int(f[9]) : 0, when);
+		memcpy(p, "    <Transaction>\n      <ChainSeq>", 34);
+		p += 34;
+		p = put_text(p, f[0]);
+		memcpy(p, "</ChainSeq>\n", 12);
+		p += 12;
+		PEL(p, 6, "Number", f[1]);
+		PEL(p, 6, "Type", f[2] ? f[2] : "");
+		PEL(p, 6, "Date", f[3] ? f[3] : "");
+		POPT(p, 6, "Reverses", f[4] ? f[4] : "");
+		PEL(p, 6, "Memo", f[5] ? f[5] : "");
+		PEL(p, 6, "PreparedBy", f[6] ? f[6] : "");
+		PEL(p, 6, "ReviewedBy", f[7] ? f[7] : "");
+		PEL(p, 6, "PostedBy", f[8] ? f[8] : "");
+		PEL(p, 6, "PostedAt", when);
+		PEL(p, 6, "ChainPrev", f[10] ? f[10] : e->hash);
+		PEL(p, 6, "ChainHash", f[11]);
 		snprintf(e->hash, sizeof(e->hash), "%s", f[11]);
 		checkpoint_note(e->sum, f[3] ? f[3] : "", seq, f[11]);
 		e->seq = seq;
 		e->vouchers++;
 	}
-	for (int i = 0; i < 7; i++) {
-		static const int col[7] = { 13, 16, 17, 18, 19, 20, 21 };
-
-		code[i] = idmap_get(&e->map[i], f[col[i]]);
-		if (!code[i])
-			return em_error_set(e->err, "could not read the books: line %s of chain "
-					    "position %lld names an unknown %c id %s", f[12] ? f[12] : "?",
-					    (long long)seq, map_kinds[i], f[col[i]]);
-	}
-	em_strbuf_add(b, "      <Line>\n", 13);
-	TEL(b, 8, "LineNo", f[12] ? f[12] : "");
-	TEL(b, 8, "Account", code[0]);
-	TEL(b, 8, "Side", f[14] ? f[14] : "");
-	amount = f[15] ? strtoll(f[15], NULL, 10) : 0;
-	pair = pair_get(e->sum, strtoll(f[13], NULL, 10), strtoll(f[16], NULL, 10), 0);
+	amount = f[15] ? copy_int(f[15]) : 0;
+	pair = pair_get(e->sum, f[13] ? copy_int(f[13]) : 0, f[16] ? copy_int(f[16]) : 0, 0);
 	if (!pair)
 		return em_error_set(e->err, "the kept totals have no account %s, fund %s, which line "
 				    "%s of chain position %lld names", code[0], code[1],
@@ -1130,15 +1241,23 @@ static int entry_row(char **f, void *ctx)
 		e->credit_fen += amount;
 		pair->seen_credit += amount;
 	}
-	TEL(b, 8, "Amount", em_money_format(amount, money, sizeof(money)));
-	TEL(b, 8, "Fund", code[1]);
-	TOPT(b, 8, "Project", code[2]);
-	TOPT(b, 8, "Village", code[3]);
-	TOPT(b, 8, "Household", code[4]);
-	TOPT(b, 8, "BankAccount", code[5]);
-	TOPT(b, 8, "Category", code[6]);
-	TEL(b, 8, "Memo", f[22] ? f[22] : "");
-	em_strbuf_add(b, "      </Line>\n", 14);
+	memcpy(p, "      <Line>\n", 13);
+	p += 13;
+	PEL(p, 8, "LineNo", f[12] ? f[12] : "");
+	PEL(p, 8, "Account", code[0]);
+	PEL(p, 8, "Side", f[14] ? f[14] : "");
+	PEL(p, 8, "Amount", em_money_format(amount, money, sizeof(money)));
+	PEL(p, 8, "Fund", code[1]);
+	POPT(p, 8, "Project", code[2]);
+	POPT(p, 8, "Village", code[3]);
+	POPT(p, 8, "Household", code[4]);
+	POPT(p, 8, "BankAccount", code[5]);
+	POPT(p, 8, "Category", code[6]);
+	PEL(p, 8, "Memo", f[22] ? f[22] : "");
+	memcpy(p, "      </Line>\n", 14);
+	p += 14;
+	b->len = (size_t)(p - b->buf);
+	b->buf[b->len] = '\0';
 	e->lines++;
 	return b->len >= (1 << 18) ? entries_flush(e) : 0;
 }
