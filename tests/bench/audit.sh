@@ -152,17 +152,43 @@ printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudia
 bench_run signer openssl x509 -req -in "$K/signer.csr" -CA "$K/ca.pem" -CAkey "$K/ca.key" -CAcreateserial \
 	-days 2 -extfile "$K/signer.ext" -out "$K/signer.pem"
 
-# peak KB NAME CMD...: runs CMD timed (bench_time) and puts its peak RSS in PEAK[NAME].
+# The cluster's own processes, without any backend: the count of the
+# postmaster's children once nothing is connected.  A backend's CPU time
+# reaches the postmaster's counters (bench_server_ticks) only once it has
+# exited and been reaped, which can be after its client has: peak waits for
+# that (at most 5 s) inside the timed step, so that each step's server CPU
+# is its own and not the next step's.
+PM=$(head -n 1 "$BENCH_T/var/pg/postmaster.pid")
+children() { pgrep -c -P "$PM" || true; }
+
+# peak NAME CMD...: runs CMD timed (bench_time) and puts its peak RSS in
+# PEAK[NAME] (KB), then waits for the cluster's backends to be gone.
 declare -A PEAK
 peak() {
 	local name=$1
 	shift
 	bench_time "$name" /usr/bin/python3 -c '
-import resource, subprocess, sys
-rc = subprocess.run(sys.argv[2:]).returncode
+import os, resource, subprocess, sys, time
+rc = subprocess.run(sys.argv[4:]).returncode
 with open(sys.argv[1], "w") as f:
     f.write("%d\n" % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-sys.exit(rc)' "$BENCH_LOG/$name.peak" "$@"
+pm, base = sys.argv[2], int(sys.argv[3])
+def children():
+    n = 0
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open("/proc/%s/stat" % d) as s:
+                    if s.read().rsplit(")", 1)[1].split()[1] == pm:
+                        n += 1
+            except OSError:
+                pass
+    return n
+for _ in range(500):
+    if children() <= base:
+        break
+    time.sleep(0.01)
+sys.exit(rc)' "$BENCH_LOG/$name.peak" "$PM" "$BASE_CHILDREN" "$@"
 	PEAK[$name]=$(cat "$BENCH_LOG/$name.peak")
 }
 
@@ -173,6 +199,13 @@ if [ -n "${BENCH_HOLD:-}" ]; then
 	bench_step "holding the cluster until $BENCH_HOLD is removed"
 	while [ -e "$BENCH_HOLD" ]; do sleep 2; done
 fi
+sleep 1
+BASE_CHILDREN=$(children)
+for _ in 1 2 3; do
+	sleep 1
+	n=$(children)
+	[ "$n" -ge "$BASE_CHILDREN" ] || BASE_CHILDREN=$n
+done
 LOAD_BEFORE=$(bench_load)
 bench_step "timed: audit export, audit verify, sha256sum"
 peak export "$EM" --user bench_auditor --book "$BOOK" audit export --from "$BOOK_START" --to "$LAST_DAY" \
