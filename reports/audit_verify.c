@@ -787,21 +787,16 @@ struct part {
 	leaf_fn leaf;
 	struct em_strbuf xsd_body; /* the schema's bytes, read once */
 	xmlSchemaPtr schema;
-	/* the validating parser, on the validating thread */
 	xmlSchemaValidCtxtPtr vc;
 	xmlSchemaSAXPlugPtr plug;
-	xmlSAXHandler vsax;        /* no handlers of its own: the schema's plug only */
+	xmlSAXHandler sax;
 	xmlSAXHandlerPtr plugged;  /* what the schema plug put in front (it restores these two) */
 	void *plugged_ud;
-	xmlParserCtxtPtr vpc;
-	int vdone, vvalid;         /* validated to the end; well-formed and valid */
-	/* the checking parser, on the checking thread */
-	xmlSAXHandler sax;
 	xmlParserCtxtPtr pc;
 	struct reader r;
 	struct tag_cache tags;
 	const xmlChar *plain_ns;   /* a namespace already seen not to be XInclude */
-	struct em_strbuf why;      /* the first schema error (the validating thread's) */
+	struct em_strbuf why;      /* the first schema error */
 	int opened, xsd_opened;    /* xmlsec opened it, its schema (once each) */
 	int done;                  /* parsed to its end */
 };
@@ -828,7 +823,7 @@ static void schema_error(void *ctx, xmlErrorPtr e)
 static void part_failed(struct part *p)
 {
 	if (p->v->cfail < 0)
-		__atomic_store_n(&p->v->cfail, p->index, __ATOMIC_RELAXED);
+		p->v->cfail = p->index;
 	if (p->pc)
 		xmlStopParser(p->pc);
 }
@@ -953,68 +948,7 @@ out:
 	xmlFreeDoc(doc);
 }
 
-/*
- * Each data file is parsed twice from the same chunks, on two threads: one
- * parser validates against the schema (libxml2's schema plug and nothing
- * else), the other runs the content checks.  The two see the same bytes
- * and the same events.  What is told is what one validating parser with
- * the checks behind it told: the checks' first failure, found while the
- * file is read, wins; else, at the end, a file that is not well-formed or
- * not valid fails with the schema's first error; else it passed.
- */
-static pthread_mutex_t valid_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t valid_cv = PTHREAD_COND_INITIALIZER;
-
-static int content_failed(const struct part *p)
-{
-	return __atomic_load_n(&p->v->cfail, __ATOMIC_RELAXED) >= 0;
-}
-
-/* Starts the validating parser of part p, when xmlsec opens it. */
-static void vpart_start(struct part *p)
-{
-	if (content_failed(p))
-		return;
-	memset(&p->vsax, 0, sizeof(p->vsax));
-	p->vsax.initialized = XML_SAX2_MAGIC;
-	p->vc = xmlSchemaNewValidCtxt(p->schema);
-	if (!p->vc)
-		return;
-	xmlSchemaSetValidStructuredErrors(p->vc, schema_error, &p->why);
-	p->plugged = &p->vsax;
-	p->plugged_ud = p;
-	p->plug = xmlSchemaSAXPlug(p->vc, &p->plugged, &p->plugged_ud);
-	p->vpc = p->plug ? xmlCreatePushParserCtxt(p->plugged, p->plugged_ud, NULL, 0, p->name) : NULL;
-	if (p->vpc && xmlCtxtUseOptions(p->vpc, XML_PARSE_NONET | XML_PARSE_NOWARNING |
-					XML_PARSE_NOERROR | XML_PARSE_NOCDATA) < 0) {
-		xmlFreeParserCtxt(p->vpc);
-		p->vpc = NULL;
-	}
-}
-
-static void vpart_push(struct part *p, const char *buf, int len)
-{
-	if (p->vpc && !content_failed(p))
-		xmlParseChunk(p->vpc, buf, len, 0);
-}
-
-/* The end of part p's bytes for the validating parser: its verdict. */
-static void vpart_end(struct part *p)
-{
-	int valid = 0;
-
-	if (p->vpc && !content_failed(p)) {
-		xmlParseChunk(p->vpc, NULL, 0, 1);
-		valid = p->vpc->wellFormed && xmlSchemaIsValid(p->vc) == 1;
-	}
-	pthread_mutex_lock(&valid_mu);
-	p->vvalid = valid;
-	p->vdone = 1;
-	pthread_cond_broadcast(&valid_cv);
-	pthread_mutex_unlock(&valid_mu);
-}
-
-/* Starts the checking parser of part p, when xmlsec opens it. */
+/* Starts the validating SAX parser of part p, when xmlsec opens it. */
 static void part_start(struct part *p)
 {
 	struct verify *v = p->v;
@@ -1030,7 +964,17 @@ static void part_start(struct part *p)
 	p->sax.internalSubset = sax_dtd;
 	p->sax.externalSubset = sax_dtd;
 	p->sax.reference = sax_entity;
-	p->pc = xmlCreatePushParserCtxt(&p->sax, p, NULL, 0, p->name);
+	p->vc = xmlSchemaNewValidCtxt(p->schema);
+	if (!p->vc) {
+		em_error_set(v->err, "could not validate '%s'", p->name);
+		part_failed(p);
+		return;
+	}
+	xmlSchemaSetValidStructuredErrors(p->vc, schema_error, &p->why);
+	p->plugged = &p->sax;
+	p->plugged_ud = p;
+	p->plug = xmlSchemaSAXPlug(p->vc, &p->plugged, &p->plugged_ud);
+	p->pc = p->plug ? xmlCreatePushParserCtxt(p->plugged, p->plugged_ud, NULL, 0, p->name) : NULL;
 	if (!p->pc || xmlCtxtUseOptions(p->pc, XML_PARSE_NONET | XML_PARSE_NOWARNING |
 					XML_PARSE_NOERROR | XML_PARSE_NOCDATA) < 0) {
 		em_error_set(v->err, "could not read '%s'", p->name);
@@ -1044,31 +988,20 @@ static void part_push(struct part *p, const char *buf, int len)
 		xmlParseChunk(p->pc, buf, len, 0);
 }
 
-/* The end of part p's bytes: the checks are done; well-formed and valid? */
+/* The end of part p's bytes: the parser finishes; well-formed and valid? */
 static void part_end(struct part *p)
 {
 	struct verify *v = p->v;
 	char safe[200];
-	int valid;
 
 	if (!part_active(p))
 		return;
 	xmlParseChunk(p->pc, NULL, 0, 1);
 	if (v->cfail >= 0)
 		return;
-	pthread_mutex_lock(&valid_mu);
-	while (!p->vdone)
-		pthread_cond_wait(&valid_cv, &valid_mu);
-	valid = p->vvalid;
-	pthread_mutex_unlock(&valid_mu);
-	if (!p->pc->wellFormed || !valid || p->r.depth != 0) {
+	if (!p->pc->wellFormed || !xmlSchemaIsValid(p->vc) || p->r.depth != 0) {
 		const xmlError *e = xmlCtxtGetLastError(p->pc);
 
-		if (!p->vc || !p->vpc) {
-			em_error_set(v->err, "could not validate '%s'", p->name);
-			part_failed(p);
-			return;
-		}
 		if (!p->why.len && e && e->message && !p->pc->wellFormed)
 			em_strbuf_addf(&p->why, "line %d: %s", e->line, e->message);
 		while (p->why.len && p->why.buf[p->why.len - 1] == '\n')
@@ -1088,10 +1021,6 @@ static void part_release(struct part *p)
 		xmlFreeDoc(p->pc->myDoc);
 		xmlFreeParserCtxt(p->pc);
 	}
-	if (p->vpc) {
-		xmlFreeDoc(p->vpc->myDoc);
-		xmlFreeParserCtxt(p->vpc);
-	}
 	if (p->plug)
 		xmlSchemaSAXUnplug(p->plug);
 	xmlSchemaFreeValidCtxt(p->vc);
@@ -1104,29 +1033,22 @@ static void part_release(struct part *p)
 /* ---- xmlsec's IO: the package's signed entries, each opened once ---------- */
 
 /*
- * The parsing runs on two threads of their own, one validating, one
- * checking (see part_start): xmlsec's reads (inflating the ZIP entry and
- * digesting it) go on in the caller's thread, and each chunk they read is
- * handed over, in order, to both.  The three overlap; the order of the
- * bytes, and so every result, is the same as if one thread did all.
- * Without the threads (they could not be started) the chunks are
- * validated, then checked, where they are read.
+ * The parsing runs on a thread of its own: xmlsec's reads (inflating the
+ * ZIP entry and digesting it) go on in the caller's thread, and each chunk
+ * they read is handed over, in order, to the thread that parses, validates
+ * and checks it.  The two overlap; the order of the bytes, and so every
+ * result, is the same as if one thread did both.  Without a thread (it
+ * could not be started) the chunks are parsed where they are read.
  */
 #define CHUNK (256 * 1024)
 #define QUEUE 8
 
 enum { C_START, C_DATA, C_END, C_STOP };
 
-/* A chunk's bytes, shared by the two threads: the last to be done frees them. */
-struct shared {
-	int refs;
-	char *buf;
-};
-
 struct chunk {
 	struct part *part;
 	int kind;
-	struct shared *sh;
+	char *buf;
 	int len;
 };
 
@@ -1137,35 +1059,17 @@ struct pipeline {
 	int head, count;
 	pthread_t th;
 	int running;
-	int validating;      /* the validating thread, else the checking one */
 };
 
-static void shared_drop(struct shared *sh)
+static void chunk_run(struct chunk *c)
 {
-	if (sh && __atomic_sub_fetch(&sh->refs, 1, __ATOMIC_ACQ_REL) == 0) {
-		free(sh->buf);
-		free(sh);
-	}
-}
-
-static void chunk_run(struct chunk *c, int validating)
-{
-	if (validating) {
-		if (c->kind == C_START)
-			vpart_start(c->part);
-		else if (c->kind == C_DATA)
-			vpart_push(c->part, c->sh->buf, c->len);
-		else if (c->kind == C_END)
-			vpart_end(c->part);
-	} else {
-		if (c->kind == C_START)
-			part_start(c->part);
-		else if (c->kind == C_DATA)
-			part_push(c->part, c->sh->buf, c->len);
-		else if (c->kind == C_END)
-			part_end(c->part);
-	}
-	shared_drop(c->sh);
+	if (c->kind == C_START)
+		part_start(c->part);
+	else if (c->kind == C_DATA)
+		part_push(c->part, c->buf, c->len);
+	else if (c->kind == C_END)
+		part_end(c->part);
+	free(c->buf);
 }
 
 static void *pipeline_main(void *arg)
@@ -1185,12 +1089,20 @@ static void *pipeline_main(void *arg)
 		pthread_mutex_unlock(&pl->mu);
 		if (c.kind == C_STOP)
 			return NULL;
-		chunk_run(&c, pl->validating);
+		chunk_run(&c);
 	}
 }
 
-static void pipeline_put1(struct pipeline *pl, struct chunk c)
+/* Hands a chunk (buf now the pipeline's) to the parsing thread, or parses it here. */
+static void pipeline_put(struct pipeline *pl, struct part *part, int kind, char *buf, int len)
 {
+	struct chunk c = { part, kind, buf, len };
+
+	if (!pl->running) {
+		if (kind != C_STOP)
+			chunk_run(&c);
+		return;
+	}
 	pthread_mutex_lock(&pl->mu);
 	while (pl->count == QUEUE)
 		pthread_cond_wait(&pl->cv, &pl->mu);
@@ -1200,74 +1112,32 @@ static void pipeline_put1(struct pipeline *pl, struct chunk c)
 	pthread_mutex_unlock(&pl->mu);
 }
 
-/*
- * Hands a chunk (buf now the pipelines'; may be NULL) to both threads, or
- * validates and checks it here.  pl[0] validates, pl[1] checks.
- */
-static void pipeline_put(struct pipeline *pl, struct part *part, int kind, char *buf, int len)
-{
-	struct shared *sh = NULL;
-	struct chunk c;
-
-	if (buf) {
-		if (!(sh = malloc(sizeof(*sh))))
-			abort();
-		sh->refs = 2;
-		sh->buf = buf;
-	}
-	c = (struct chunk){ part, kind, sh, len };
-	if (!pl[0].running) {
-		if (kind != C_STOP) {
-			chunk_run(&c, 1);
-			chunk_run(&c, 0);
-		}
-		return;
-	}
-	pipeline_put1(&pl[0], c);
-	pipeline_put1(&pl[1], c);
-}
-
-static int pipeline_start1(struct pipeline *pl, int validating)
+static void pipeline_start(struct pipeline *pl)
 {
 	memset(pl, 0, sizeof(*pl));
-	pl->validating = validating;
 	if (pthread_mutex_init(&pl->mu, NULL) != 0)
-		return 0;
+		return;
 	if (pthread_cond_init(&pl->cv, NULL) != 0) {
 		pthread_mutex_destroy(&pl->mu);
-		return 0;
+		return;
 	}
 	pl->running = pthread_create(&pl->th, NULL, pipeline_main, pl) == 0;
 	if (!pl->running) {
 		pthread_cond_destroy(&pl->cv);
 		pthread_mutex_destroy(&pl->mu);
 	}
-	return pl->running;
 }
 
-static void pipeline_finish1(struct pipeline *pl)
+/* Waits until every chunk handed over is parsed, and ends the thread. */
+static void pipeline_finish(struct pipeline *pl)
 {
 	if (!pl->running)
 		return;
-	pipeline_put1(pl, (struct chunk){ NULL, C_STOP, NULL, 0 });
+	pipeline_put(pl, NULL, C_STOP, NULL, 0);
 	pthread_join(pl->th, NULL);
 	pthread_cond_destroy(&pl->cv);
 	pthread_mutex_destroy(&pl->mu);
 	pl->running = 0;
-}
-
-/* Both threads, or neither. */
-static void pipeline_start(struct pipeline *pl)
-{
-	if (pipeline_start1(&pl[0], 1) && !pipeline_start1(&pl[1], 0))
-		pipeline_finish1(&pl[0]);
-}
-
-/* Waits until every chunk handed over is validated and checked, and ends the threads. */
-static void pipeline_finish(struct pipeline *pl)
-{
-	pipeline_finish1(&pl[0]);
-	pipeline_finish1(&pl[1]);
 }
 
 struct io {
@@ -1443,7 +1313,7 @@ static int check_signature(struct verify *v, const char *ca_path)
 	xmlSecDSigCtxPtr ctx = NULL;
 	X509 *cert = NULL;
 	struct em_error *err = v->err;
-	struct pipeline pl[2];
+	struct pipeline pl;
 	int ret = EM_ERR, rc;
 	char safe[200];
 
@@ -1473,11 +1343,11 @@ static int check_signature(struct verify *v, const char *ca_path)
 	}
 	/* the content checks run inside xmlsec's reads; their failure waits in cerr */
 	io_verify = v;
-	io_pipeline = pl;
+	io_pipeline = &pl;
 	v->err = &v->cerr;
-	pipeline_start(pl);
+	pipeline_start(&pl);
 	rc = xmlSecDSigCtxVerify(ctx, v->signature);
-	pipeline_finish(pl);
+	pipeline_finish(&pl);
 	v->err = err;
 	io_pipeline = NULL;
 	if (rc < 0 || !ctx->signKey) {
