@@ -791,7 +791,8 @@ static int copy_fields(char *row, int len, char **f, int max)
 static int each_copy_row(PGconn *conn, const char *sql, int nfields,
 			 int (*row)(char **f, void *ctx), void *ctx, struct em_error *err)
 {
-	PGresult *res = PQexec(conn, sql);
+	/* sql NULL: the COPY was sent ahead (PQsendQuery) and is read from here */
+	PGresult *res = sql ? PQexec(conn, sql) : PQgetResult(conn);
 	char *buf = NULL, *f[32];
 	int len, failed = 0;
 
@@ -1263,14 +1264,16 @@ static int entry_row(char **f, void *ctx)
 }
 
 /* The entries, between the writer's TotalCredit and its end of GeneralLedgerEntries. */
-static int write_entries(PGconn *conn, struct xw *x, struct entries *e, struct em_error *err)
+static int write_entries(PGconn *conn, PGconn *ahead, struct xw *x, struct entries *e,
+			 struct em_error *err)
 {
 	e->x = x;
 	e->err = err;
 	if (x->failed || xmlTextWriterFlush(x->w) < 0 || x->sink.failed)
 		return em_error_set(err, "could not write ledger.xml");
 	if (each_copy_row(conn, codes_sql, 3, code_row, e, err) < 0 ||
-	    each_copy_row(conn, entries_sql, 23, entry_row, e, err) < 0)
+	    (ahead ? each_copy_row(ahead, NULL, 23, entry_row, e, err)
+		   : each_copy_row(conn, entries_sql, 23, entry_row, e, err)) < 0)
 		return EM_ERR;
 	if (e->seq)
 		em_strbuf_add(&e->out, "    </Transaction>\n", 19);
@@ -1278,7 +1281,7 @@ static int write_entries(PGconn *conn, struct xw *x, struct entries *e, struct e
 }
 
 
-static int write_ledger(PGconn *conn, const struct em_audit_export *a, const char *path,
+static int write_ledger(PGconn *conn, PGconn *ahead, const struct em_audit_export *a, const char *path,
 			struct zipper *zp, const char *book_name, struct summary *sum, char hex[65],
 			struct em_error *err)
 {
@@ -1351,7 +1354,7 @@ static int write_ledger(PGconn *conn, const struct em_audit_export *a, const cha
 	xint(&x, "NumberOfEntries", sum->vouchers);
 	xmoney(&x, "TotalDebit", sum->debit_fen);
 	xmoney(&x, "TotalCredit", sum->credit_fen);
-	if (write_entries(conn, &x, &e, err) < 0)
+	if (write_entries(conn, ahead, &x, &e, err) < 0)
 		goto out;
 	xe(&x);
 	/* per account and fund first: it names where */
@@ -1992,6 +1995,80 @@ out:
 	return ret;
 }
 
+/*
+ * The entries' COPY, sent ahead on a second connection of the same user
+ * that reads the same snapshot (pg_export_snapshot): the server finds and
+ * orders the period's vouchers while this connection counts them and
+ * writes the balances and the master files, and the rows are read once
+ * the ledger gets to them.  NULL when no second connection could be had:
+ * the entries are then read on conn, after the master files, as before.
+ */
+static PGconn *entries_ahead(PGconn *conn, const char *const p3[3])
+{
+	PQconninfoOption *opts = PQconninfo(conn);
+	const char *keys[64], *vals[64];
+	PGconn *c2 = NULL;
+	PGresult *res;
+	int n = 0;
+	char snap[128];
+
+	if (!opts)
+		return NULL;
+	for (PQconninfoOption *o = opts; o->keyword && n < 63; o++) {
+		if (o->val && *o->val) {
+			keys[n] = o->keyword;
+			vals[n++] = o->val;
+		}
+	}
+	keys[n] = vals[n] = NULL;
+	res = PQexec(conn, "SELECT pg_catalog.pg_export_snapshot()");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		PQclear(res);
+		PQconninfoFree(opts);
+		return NULL;
+	}
+	snprintf(snap, sizeof(snap), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	c2 = PQconnectdbParams(keys, vals, 0);
+	PQconninfoFree(opts);
+	if (PQstatus(c2) != CONNECTION_OK)
+		goto fail;
+	res = PQexec(c2, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		goto fail_res;
+	PQclear(res);
+	/* SET TRANSACTION SNAPSHOT takes no parameter: the id goes in quoted */
+	{
+		char *lit = PQescapeLiteral(c2, snap, strlen(snap));
+		char sql[256];
+
+		if (!lit)
+			goto fail;
+		snprintf(sql, sizeof(sql), "SET TRANSACTION SNAPSHOT %s", lit);
+		PQfreemem(lit);
+		res = PQexec(c2, sql);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			goto fail_res;
+		PQclear(res);
+	}
+	res = PQexecParams(c2, "SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', false), "
+			   "       pg_catalog.set_config('earmark.audit_book', $1, true), "
+			   "       pg_catalog.set_config('earmark.audit_from', $2, true), "
+			   "       pg_catalog.set_config('earmark.audit_to', $3, true)",
+			   3, NULL, p3, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		goto fail_res;
+	PQclear(res);
+	if (!PQsendQuery(c2, entries_sql))
+		goto fail;
+	return c2;
+fail_res:
+	PQclear(res);
+fail:
+	PQfinish(c2);
+	return NULL;
+}
+
 static int audit_export_once(PGconn *conn, const struct em_audit_export *a,
 			     struct em_audit_export_result *result, struct em_error *err)
 {
@@ -2004,6 +2081,7 @@ static int audit_export_once(PGconn *conn, const struct em_audit_export *a,
 	char head_seq[32] = "0", head_hash[65], prev[65] = "", book_name[256] = "";
 	struct summary sum;
 	struct zipper zp;
+	PGconn *ahead = NULL;
 	int64_t balance_rows = 0;
 	STACK_OF(X509) *certs = NULL;
 	EVP_PKEY *key = NULL;
@@ -2047,6 +2125,7 @@ static int audit_export_once(PGconn *conn, const struct em_audit_export *a,
 	if (!res)
 		goto out;
 	PQclear(res);
+	ahead = entries_ahead(conn, p3);
 	res = em_db_exec(conn,
 			 "SELECT b.name, COALESCE(h.seq, 0), COALESCE(encode(h.hash, 'hex'), repeat('0', 64)) "
 			 "  FROM earmark.book b LEFT JOIN earmark.chain_head h ON h.book_id = b.book_id "
@@ -2098,7 +2177,7 @@ static int audit_export_once(PGconn *conn, const struct em_audit_export *a,
 	zip_made = 1;
 	em_strbuf_reset(&path);
 	em_strbuf_addf(&path, "%s/ledger.xml", dir.buf);
-	if (write_ledger(conn, a, path.buf, &zp, book_name, &sum, digests[0], err) < 0)
+	if (write_ledger(conn, ahead, a, path.buf, &zp, book_name, &sum, digests[0], err) < 0)
 		goto out;
 	em_strbuf_reset(&path);
 	em_strbuf_addf(&path, "%s/balances.xml", dir.buf);
@@ -2198,6 +2277,7 @@ out:
 	if (zp.running)
 		zipper_finish(&zp, 1, err);
 	PQclear(res);
+	PQfinish(ahead);	/* ends its read-only transaction */
 	if (in_tx) {
 		PGresult *r = PQexec(conn, "ROLLBACK");
 		PQclear(r);

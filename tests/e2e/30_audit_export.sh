@@ -396,4 +396,19 @@ test_expect_success 'kept totals that disagree with the lines fail the export, n
 		--key signer.key --cert signer.pem -o good2.asice >out
 '
 
+test_expect_success 'with no second connection to be had the export reads its entries on its one connection: the same ledger' '
+	test_psql -c "ALTER ROLE e30_aud CONNECTION LIMIT 1" &&
+	"$EARMARK" "${AUD[@]}" audit export --from 2026-03-01 --to 2026-06-30 \
+		--key signer.key --cert signer.pem -o one.asice >out &&
+	test_psql -c "ALTER ROLE e30_aud CONNECTION LIMIT -1" &&
+	"$EARMARK" "${AUD[@]}" audit export --from 2026-03-01 --to 2026-06-30 \
+		--key signer.key --cert signer.pem -o two.asice >out &&
+	unzip -p one.asice ledger.xml | grep -v "<DateCreated>" >l1 &&
+	unzip -p two.asice ledger.xml | grep -v "<DateCreated>" >l2 &&
+	test_cmp l1 l2 &&
+	grep -c "<Transaction>" l1 >n && test "$(cat n)" -ge 6 &&
+	env -u PGHOST "$EARMARK" audit verify one.asice --ca ca.pem >out &&
+	grep -x "one.asice: package verifies" out
+'
+
 test_done
