@@ -18,7 +18,9 @@
  * temporary files and leaves the database as it was.
  *
  * All reads run in one REPEATABLE READ transaction, so the ledger,
- * balances and control files describe the same snapshot.
+ * balances and control files describe the same snapshot; the entries'
+ * COPY, sent ahead on a second connection (entries_ahead), imports that
+ * transaction's snapshot.
  */
 #include <errno.h>
 #include <fcntl.h>
