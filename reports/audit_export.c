@@ -18,7 +18,9 @@
  * temporary files and leaves the database as it was.
  *
  * All reads run in one REPEATABLE READ transaction, so the ledger,
- * balances and control files describe the same snapshot.
+ * balances and control files describe the same snapshot; the entries'
+ * COPY, sent ahead on a second connection (entries_ahead), imports that
+ * transaction's snapshot.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -81,6 +83,8 @@ struct zipper {
 	pthread_cond_t cv;
 	struct zchunk q[ZQUEUE];
 	int head, count;
+	char *spare[ZQUEUE + 2]; /* chunks given back, for the writer to fill again */
+	int nspare;
 	int aborted;             /* the writer gave up: sources fail */
 	int done;                /* the thread has finished */
 	int ok;                  /* ... and the ZIP is complete */
@@ -114,6 +118,35 @@ static int zipper_take(struct zipper *zp, struct zchunk *c)
 	return 1;
 }
 
+/*
+ * A read chunk, kept for the writer to fill again: a fresh 256 KiB chunk
+ * is a fresh mapping, and touching it costs a page fault per page.
+ */
+static void zipper_give_back(struct zipper *zp, char *buf)
+{
+	pthread_mutex_lock(&zp->mu);
+	if (zp->nspare < (int)(sizeof(zp->spare) / sizeof(zp->spare[0]))) {
+		zp->spare[zp->nspare++] = buf;
+		buf = NULL;
+	}
+	pthread_mutex_unlock(&zp->mu);
+	free(buf);
+}
+
+/* An empty chunk for the writer: a given-back one, else a new one. */
+static char *zipper_chunk(struct zipper *zp)
+{
+	char *buf = NULL;
+
+	pthread_mutex_lock(&zp->mu);
+	if (zp->nspare > 0)
+		buf = zp->spare[--zp->nspare];
+	pthread_mutex_unlock(&zp->mu);
+	if (!buf && !(buf = malloc(ZCHUNK)))
+		abort();
+	return buf;
+}
+
 static zip_int64_t zipper_source(void *ud, void *data, zip_uint64_t len, zip_source_cmd_t cmd)
 {
 	struct zipper *zp = ud;
@@ -144,7 +177,7 @@ static zip_int64_t zipper_source(void *ud, void *data, zip_uint64_t len, zip_sou
 				n += k;
 				zp->off += (int)k;
 				if (zp->off == zp->cur.len) {
-					free(zp->cur.buf);
+					zipper_give_back(zp, zp->cur.buf);
 					zp->cur.buf = NULL;
 				}
 			}
@@ -270,8 +303,7 @@ static int zipper_put_file(struct zipper *zp, const char *path)
 	if (!f)
 		return -1;
 	for (;;) {
-		if (!(buf = malloc(ZCHUNK)))
-			abort();
+		buf = zipper_chunk(zp);
 		n = fread(buf, 1, ZCHUNK, f);
 		if (n == 0) {
 			free(buf);
@@ -309,6 +341,8 @@ static int zipper_finish(struct zipper *zp, int abort_it, struct em_error *err)
 	}
 	free(zp->cur.buf);
 	zp->cur.buf = NULL;
+	while (zp->nspare > 0)
+		free(zp->spare[--zp->nspare]);
 	pthread_cond_destroy(&zp->cv);
 	pthread_mutex_destroy(&zp->mu);
 	if (abort_it)
@@ -346,8 +380,8 @@ static int sink_write(void *ctx, const char *buf, int len)
 	while (len > 0) {
 		int k;
 
-		if (!s->pending && !(s->pending = malloc(ZCHUNK)))
-			abort();
+		if (!s->pending)
+			s->pending = zipper_chunk(s->zp);
 		k = ZCHUNK - s->used < len ? ZCHUNK - s->used : len;
 		memcpy(s->pending + s->used, buf, (size_t)k);
 		s->used += k;
@@ -759,7 +793,8 @@ static int copy_fields(char *row, int len, char **f, int max)
 static int each_copy_row(PGconn *conn, const char *sql, int nfields,
 			 int (*row)(char **f, void *ctx), void *ctx, struct em_error *err)
 {
-	PGresult *res = PQexec(conn, sql);
+	/* sql NULL: the COPY was sent ahead (PQsendQuery) and is read from here */
+	PGresult *res = sql ? PQexec(conn, sql) : PQgetResult(conn);
 	char *buf = NULL, *f[32];
 	int len, failed = 0;
 
@@ -794,8 +829,9 @@ static int each_copy_row(PGconn *conn, const char *sql, int nfields,
 
 /*
  * What the files say about each other, gathered while they are written:
- * the period's totals and per fund from the balances query (which reads
- * every line once), the chain checkpoints from the ledger's stream.
+ * the period's totals, per fund and per account and fund from the balances
+ * query (the kept totals), proved against the ledger's stream of lines;
+ * the chain checkpoints from that stream.
  */
 struct fund_total {
 	char *fund;
@@ -808,10 +844,23 @@ struct checkpoint {
 	char hash[65];
 };
 
+/*
+ * An account and fund's movements in the period: as kept (balances.xml)
+ * and as the ledger's lines add up (the stream); kept_check compares them.
+ */
+struct pair_total {
+	int64_t account_id, fund_id;   /* 0: empty slot (identities start at 1) */
+	int64_t lines, debit_fen, credit_fen;          /* kept */
+	int64_t seen_lines, seen_debit, seen_credit;   /* the ledger's lines */
+	char *account, *fund;
+};
+
 struct summary {
 	int64_t vouchers, lines, debit_fen, credit_fen;
 	struct fund_total *funds;
 	size_t nfunds;
+	struct pair_total *pairs;      /* open addressing on (account, fund) */
+	size_t pcap, npairs;
 	struct checkpoint *months;
 	size_t nmonths;
 };
@@ -821,6 +870,11 @@ static void summary_release(struct summary *sum)
 	for (size_t i = 0; i < sum->nfunds; i++)
 		free(sum->funds[i].fund);
 	free(sum->funds);
+	for (size_t i = 0; i < sum->pcap; i++) {
+		free(sum->pairs[i].account);
+		free(sum->pairs[i].fund);
+	}
+	free(sum->pairs);
 	free(sum->months);
 }
 
@@ -848,10 +902,87 @@ static void checkpoint_note(struct summary *sum, const char *date, int64_t seq, 
 	}
 }
 
+static size_t pair_slot(const struct summary *sum, int64_t account_id, int64_t fund_id)
+{
+	size_t i = (size_t)((uint64_t)account_id * 0x9E3779B97F4A7C15u ^ (uint64_t)fund_id * 0xC2B2AE3D27D4EB4Fu);
+
+	for (i &= sum->pcap - 1;; i = (i + 1) & (sum->pcap - 1)) {
+		const struct pair_total *p = &sum->pairs[i];
+
+		if (p->account_id == 0 || (p->account_id == account_id && p->fund_id == fund_id))
+			return i;
+	}
+}
+
+/* The pair's entry, made when add (kept totals); NULL when there is none. */
+static struct pair_total *pair_get(struct summary *sum, int64_t account_id, int64_t fund_id, int add)
+{
+	size_t i;
+
+	if (add && 2 * (sum->npairs + 1) > sum->pcap) {
+		struct summary grown = *sum;
+
+		grown.pcap = sum->pcap ? 2 * sum->pcap : 64;
+		if (!(grown.pairs = calloc(grown.pcap, sizeof(*grown.pairs))))
+			abort();
+		for (size_t j = 0; j < sum->pcap; j++)
+			if (sum->pairs[j].account_id)
+				grown.pairs[pair_slot(&grown, sum->pairs[j].account_id,
+						      sum->pairs[j].fund_id)] = sum->pairs[j];
+		free(sum->pairs);
+		sum->pairs = grown.pairs;
+		sum->pcap = grown.pcap;
+	}
+	if (!sum->pcap)
+		return NULL;
+	i = pair_slot(sum, account_id, fund_id);
+	if (sum->pairs[i].account_id == 0) {
+		if (!add)
+			return NULL;
+		sum->pairs[i].account_id = account_id;
+		sum->pairs[i].fund_id = fund_id;
+		sum->npairs++;
+	}
+	return &sum->pairs[i];
+}
+
+/*
+ * The kept totals balances.xml and the ledger's header state against the
+ * lines the ledger carries: equal for every account and fund, else the
+ * export fails naming the first pair that differs.
+ */
+static int kept_check(const struct summary *sum, struct em_error *err)
+{
+	for (size_t i = 0; i < sum->pcap; i++) {
+		const struct pair_total *p = &sum->pairs[i];
+
+		if (!p->account_id || (p->lines == p->seen_lines && p->debit_fen == p->seen_debit &&
+				       p->credit_fen == p->seen_credit))
+			continue;
+		em_error_set(err, "the kept totals of account %s, fund %s disagree with the period's lines",
+			     p->account ? p->account : "?", p->fund ? p->fund : "?");
+		em_error_detail(err, "kept: %lld lines, debit %lld fen, credit %lld fen; the lines: "
+				"%lld lines, debit %lld fen, credit %lld fen", (long long)p->lines,
+				(long long)p->debit_fen, (long long)p->credit_fen, (long long)p->seen_lines,
+				(long long)p->seen_debit, (long long)p->seen_credit);
+		em_error_hint(err, "period_balance and day_balance must equal the sum of the posted "
+			      "lines; or the books changed while the package was written: run it again");
+		return EM_ERR;
+	}
+	return 0;
+}
+
 static int checkpoint_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct checkpoint *)a)->month, ((const struct checkpoint *)b)->month);
 }
+
+/* The day of the last PostedAt written, in posted_at_text's form. */
+struct when_cache {
+	int64_t day;
+	char date[16];      /* YYYY-MM-DD */
+	int valid;
+};
 
 struct entries {
 	struct summary *sum;
@@ -860,6 +991,7 @@ struct entries {
 	struct em_strbuf out;      /* XML not yet given to the sink */
 	int64_t seq;               /* voucher open in out, 0 none */
 	char hash[65];             /* its ChainHash */
+	struct when_cache when;    /* the day of the last PostedAt */
 	int64_t vouchers, lines, debit_fen, credit_fen;
 	struct em_error *err;
 };
@@ -915,23 +1047,117 @@ static void xml_text(struct em_strbuf *b, const char *s)
 	em_strbuf_add(b, run, (size_t)(s - run));
 }
 
-/* <name>text</name> on its own line, indented by ind spaces, as the writer does. */
-static void tel(struct em_strbuf *b, int ind, const char *name, size_t nlen, const char *text)
-{
-	static const char spaces[] = "          ";
+/*
+ * The entries' XML is written straight into e->out: each row first makes
+ * room for the most it can need (every byte of text escaped to at most 6),
+ * then writes without further checks.
+ */
 
-	em_strbuf_add(b, spaces, (size_t)ind);
-	em_strbuf_addc(b, '<');
-	em_strbuf_add(b, name, nlen);
-	em_strbuf_addc(b, '>');
-	xml_text(b, text);
-	em_strbuf_add(b, "</", 2);
-	em_strbuf_add(b, name, nlen);
-	em_strbuf_add(b, ">\n", 2);
+/* Which bytes xmlEncodeSpecialChars replaces (see xml_text). */
+static const unsigned char xml_special[256] = {
+	['<'] = 1, ['>'] = 1, ['&'] = 1, ['"'] = 1, ['\r'] = 1,
+};
+
+/* Text escaped as xml_text escapes it; returns the end. */
+static char *put_text(char *p, const char *s)
+{
+	for (;; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (!xml_special[c]) {
+			if (!c)
+				return p;
+			*p++ = (char)c;
+			continue;
+		}
+		switch (c) {
+		case '<': memcpy(p, "&lt;", 4); p += 4; break;
+		case '>': memcpy(p, "&gt;", 4); p += 4; break;
+		case '&': memcpy(p, "&amp;", 5); p += 5; break;
+		case '"': memcpy(p, "&quot;", 6); p += 6; break;
+		default: memcpy(p, "&#13;", 5); p += 5; break;
+		}
+	}
 }
 
-#define TEL(b, ind, name, text) tel((b), (ind), name, sizeof(name) - 1, (text))
-#define TOPT(b, ind, name, text) do { if (*(text)) TEL(b, ind, name, text); } while (0)
+/* <name>text</name> on its own line, indented by ind spaces, as the writer does. */
+static char *put_el(char *p, int ind, const char *name, size_t nlen, const char *text)
+{
+	memset(p, ' ', (size_t)ind);
+	p += ind;
+	*p++ = '<';
+	memcpy(p, name, nlen);
+	p += nlen;
+	*p++ = '>';
+	p = put_text(p, text);
+	*p++ = '<';
+	*p++ = '/';
+	memcpy(p, name, nlen);
+	p += nlen;
+	*p++ = '>';
+	*p++ = '\n';
+	return p;
+}
+
+#define PEL(p, ind, name, text) ((p) = put_el((p), (ind), name, sizeof(name) - 1, (text)))
+#define POPT(p, ind, name, text) do { if (*(text)) PEL(p, ind, name, text); } while (0)
+
+/* A decimal integer as COPY writes one (bigint, integer). */
+static int64_t copy_int(const char *s)
+{
+	uint64_t n = 0;
+	int neg = *s == '-';
+
+	for (s += neg; *s >= '0' && *s <= '9'; s++)
+		n = n * 10 + (uint64_t)(*s - '0');
+	return neg ? (int64_t)(0 - n) : (int64_t)n;
+}
+
+/* The room a text can take once escaped. */
+static size_t room(const char *s)
+{
+	return s ? 6 * strlen(s) : 0;
+}
+
+/* posted_at as posted_at_text writes it, the day's part reused from the voucher before. */
+static void posted_at_fast(struct when_cache *wc, int64_t us, char buf[96])
+{
+	int64_t secs = us / 1000000, micros = us % 1000000, day, rem;
+	char *p = buf;
+
+	if (micros < 0) {
+		micros += 1000000;
+		secs -= 1;
+	}
+	day = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+	rem = secs - day * 86400;
+	if (!wc->valid || wc->day != day) {
+		char tmp[96];
+
+		posted_at_text(secs * 1000000, tmp);
+		memcpy(wc->date, tmp, 10);
+		wc->date[10] = '\0';
+		wc->day = day;
+		wc->valid = 1;
+	}
+	memcpy(p, wc->date, 10);
+	p += 10;
+	*p++ = 'T';
+	*p++ = (char)('0' + rem / 36000);
+	*p++ = (char)('0' + rem / 3600 % 10);
+	*p++ = ':';
+	*p++ = (char)('0' + rem % 3600 / 600);
+	*p++ = (char)('0' + rem % 3600 / 60 % 10);
+	*p++ = ':';
+	*p++ = (char)('0' + rem % 60 / 10);
+	*p++ = (char)('0' + rem % 10);
+	*p++ = '.';
+	for (int i = 5; i >= 0; i--, micros /= 10)
+		p[i] = (char)('0' + micros % 10);
+	p += 6;
+	*p++ = 'Z';
+	*p = '\0';
+}
 
 static int entries_flush(struct entries *e)
 {
@@ -943,13 +1169,26 @@ static int entries_flush(struct entries *e)
 
 static int entry_row(char **f, void *ctx)
 {
+	static const int col[7] = { 13, 16, 17, 18, 19, 20, 21 };
 	struct entries *e = ctx;
 	struct em_strbuf *b = &e->out;
-	int64_t seq = strtoll(f[0], NULL, 10);
+	int64_t seq = copy_int(f[0]);
 	const char *code[7];
 	char when[96], money[EM_MONEY_BUFSZ];
+	struct pair_total *pair;
+	size_t need = 1024;
 	int64_t amount;
+	char *p;
 
+	for (int i = 0; i < 7; i++) {
+		code[i] = f[col[i]] ? idmap_get(&e->map[i], f[col[i]]) : "";
+		if (!code[i])
+			return em_error_set(e->err, "could not read the books: line %s of chain "
+					    "position %lld names an unknown %c id %s", f[12] ? f[12] : "?",
+					    (long long)seq, map_kinds[i], f[col[i]]);
+		need += room(code[i]);
+	}
+	need += room(f[12]) + room(f[14]) + room(f[22]);
 	if (seq != e->seq) {
 		if (!f[1] || !f[11]) {
 			return em_error_set(e->err, "could not read the books: voucher at chain "
@@ -958,69 +1197,85 @@ static int entry_row(char **f, void *ctx)
 		if (!f[10] && (!e->seq || e->seq != seq - 1))
 			return em_error_set(e->err, "could not read the books: the link before "
 					    "chain position %lld is missing", (long long)seq);
-		if (e->seq)
-			em_strbuf_add(b, "    </Transaction>\n", 19);
-		posted_at_text(f[9] ? strtoll(f[9], NULL, 10) : 0, when);
-		em_strbuf_add(b, "    <Transaction>\n", 18);
-		em_strbuf_add(b, "      <ChainSeq>", 16);
-		em_strbuf_adds(b, f[0]);
-		em_strbuf_add(b, "</ChainSeq>\n", 12);
-		TEL(b, 6, "Number", f[1]);
-		TEL(b, 6, "Type", f[2] ? f[2] : "");
-		TEL(b, 6, "Date", f[3] ? f[3] : "");
-		TOPT(b, 6, "Reverses", f[4] ? f[4] : "");
-		TEL(b, 6, "Memo", f[5] ? f[5] : "");
-		TEL(b, 6, "PreparedBy", f[6] ? f[6] : "");
-		TEL(b, 6, "ReviewedBy", f[7] ? f[7] : "");
-		TEL(b, 6, "PostedBy", f[8] ? f[8] : "");
-		TEL(b, 6, "PostedAt", when);
-		TEL(b, 6, "ChainPrev", f[10] ? f[10] : e->hash);
-		TEL(b, 6, "ChainHash", f[11]);
+		for (int i = 0; i <= 11; i++)
+			need += room(f[i]);
+		need += room(e->hash);
+	}
+	em_strbuf_grow(b, need);
+	p = b->buf + b->len;
+	if (seq != e->seq) {
+		if (e->seq) {
+			memcpy(p, "    </Transaction>\n", 19);
+			p += 19;
+		}
+		posted_at_fast(&e->when, f[9] ? copy_int(f[9]) : 0, when);
+		memcpy(p, "    <Transaction>\n      <ChainSeq>", 34);
+		p += 34;
+		p = put_text(p, f[0]);
+		memcpy(p, "</ChainSeq>\n", 12);
+		p += 12;
+		PEL(p, 6, "Number", f[1]);
+		PEL(p, 6, "Type", f[2] ? f[2] : "");
+		PEL(p, 6, "Date", f[3] ? f[3] : "");
+		POPT(p, 6, "Reverses", f[4] ? f[4] : "");
+		PEL(p, 6, "Memo", f[5] ? f[5] : "");
+		PEL(p, 6, "PreparedBy", f[6] ? f[6] : "");
+		PEL(p, 6, "ReviewedBy", f[7] ? f[7] : "");
+		PEL(p, 6, "PostedBy", f[8] ? f[8] : "");
+		PEL(p, 6, "PostedAt", when);
+		PEL(p, 6, "ChainPrev", f[10] ? f[10] : e->hash);
+		PEL(p, 6, "ChainHash", f[11]);
 		snprintf(e->hash, sizeof(e->hash), "%s", f[11]);
 		checkpoint_note(e->sum, f[3] ? f[3] : "", seq, f[11]);
 		e->seq = seq;
 		e->vouchers++;
 	}
-	for (int i = 0; i < 7; i++) {
-		static const int col[7] = { 13, 16, 17, 18, 19, 20, 21 };
-
-		code[i] = idmap_get(&e->map[i], f[col[i]]);
-		if (!code[i])
-			return em_error_set(e->err, "could not read the books: line %s of chain "
-					    "position %lld names an unknown %c id %s", f[12] ? f[12] : "?",
-					    (long long)seq, map_kinds[i], f[col[i]]);
-	}
-	em_strbuf_add(b, "      <Line>\n", 13);
-	TEL(b, 8, "LineNo", f[12] ? f[12] : "");
-	TEL(b, 8, "Account", code[0]);
-	TEL(b, 8, "Side", f[14] ? f[14] : "");
-	amount = f[15] ? strtoll(f[15], NULL, 10) : 0;
-	if (f[14] && f[14][0] == 'D')
+	amount = f[15] ? copy_int(f[15]) : 0;
+	pair = pair_get(e->sum, f[13] ? copy_int(f[13]) : 0, f[16] ? copy_int(f[16]) : 0, 0);
+	if (!pair)
+		return em_error_set(e->err, "the kept totals have no account %s, fund %s, which line "
+				    "%s of chain position %lld names", code[0], code[1],
+				    f[12] ? f[12] : "?", (long long)seq);
+	pair->seen_lines++;
+	if (f[14] && f[14][0] == 'D') {
 		e->debit_fen += amount;
-	else
+		pair->seen_debit += amount;
+	} else {
 		e->credit_fen += amount;
-	TEL(b, 8, "Amount", em_money_format(amount, money, sizeof(money)));
-	TEL(b, 8, "Fund", code[1]);
-	TOPT(b, 8, "Project", code[2]);
-	TOPT(b, 8, "Village", code[3]);
-	TOPT(b, 8, "Household", code[4]);
-	TOPT(b, 8, "BankAccount", code[5]);
-	TOPT(b, 8, "Category", code[6]);
-	TEL(b, 8, "Memo", f[22] ? f[22] : "");
-	em_strbuf_add(b, "      </Line>\n", 14);
+		pair->seen_credit += amount;
+	}
+	memcpy(p, "      <Line>\n", 13);
+	p += 13;
+	PEL(p, 8, "LineNo", f[12] ? f[12] : "");
+	PEL(p, 8, "Account", code[0]);
+	PEL(p, 8, "Side", f[14] ? f[14] : "");
+	PEL(p, 8, "Amount", em_money_format(amount, money, sizeof(money)));
+	PEL(p, 8, "Fund", code[1]);
+	POPT(p, 8, "Project", code[2]);
+	POPT(p, 8, "Village", code[3]);
+	POPT(p, 8, "Household", code[4]);
+	POPT(p, 8, "BankAccount", code[5]);
+	POPT(p, 8, "Category", code[6]);
+	PEL(p, 8, "Memo", f[22] ? f[22] : "");
+	memcpy(p, "      </Line>\n", 14);
+	p += 14;
+	b->len = (size_t)(p - b->buf);
+	b->buf[b->len] = '\0';
 	e->lines++;
 	return b->len >= (1 << 18) ? entries_flush(e) : 0;
 }
 
 /* The entries, between the writer's TotalCredit and its end of GeneralLedgerEntries. */
-static int write_entries(PGconn *conn, struct xw *x, struct entries *e, struct em_error *err)
+static int write_entries(PGconn *conn, PGconn *ahead, struct xw *x, struct entries *e,
+			 struct em_error *err)
 {
 	e->x = x;
 	e->err = err;
 	if (x->failed || xmlTextWriterFlush(x->w) < 0 || x->sink.failed)
 		return em_error_set(err, "could not write ledger.xml");
 	if (each_copy_row(conn, codes_sql, 3, code_row, e, err) < 0 ||
-	    each_copy_row(conn, entries_sql, 23, entry_row, e, err) < 0)
+	    (ahead ? each_copy_row(ahead, NULL, 23, entry_row, e, err)
+		   : each_copy_row(conn, entries_sql, 23, entry_row, e, err)) < 0)
 		return EM_ERR;
 	if (e->seq)
 		em_strbuf_add(&e->out, "    </Transaction>\n", 19);
@@ -1028,7 +1283,7 @@ static int write_entries(PGconn *conn, struct xw *x, struct entries *e, struct e
 }
 
 
-static int write_ledger(PGconn *conn, const struct em_audit_export *a, const char *path,
+static int write_ledger(PGconn *conn, PGconn *ahead, const struct em_audit_export *a, const char *path,
 			struct zipper *zp, const char *book_name, struct summary *sum, char hex[65],
 			struct em_error *err)
 {
@@ -1101,9 +1356,12 @@ static int write_ledger(PGconn *conn, const struct em_audit_export *a, const cha
 	xint(&x, "NumberOfEntries", sum->vouchers);
 	xmoney(&x, "TotalDebit", sum->debit_fen);
 	xmoney(&x, "TotalCredit", sum->credit_fen);
-	if (write_entries(conn, &x, &e, err) < 0)
+	if (write_entries(conn, ahead, &x, &e, err) < 0)
 		goto out;
 	xe(&x);
+	/* per account and fund first: it names where */
+	if (kept_check(sum, err) < 0)
+		goto out;
 	if (e.vouchers != sum->vouchers || e.lines != sum->lines || e.debit_fen != sum->debit_fen ||
 	    e.credit_fen != sum->credit_fen) {
 		em_error_set(err, "the books changed while the package was written");
@@ -1121,19 +1379,48 @@ out:
 
 /* ---- balances.xml ------------------------------------------------------- */
 
+/*
+ * Opening, movements and line count per account and fund from the totals
+ * the book keeps at posting (0001's period_balance per month, 0013's
+ * day_balance per day; the invariant of both: equal to the sum of the
+ * posted lines they cover), not from every line: whole months from
+ * period_balance, the days of a month the period starts or ends inside
+ * from day_balance.  Every posted line dated up to $3 falls in exactly one
+ * part: months before $2's month (opening), the days of $2's month before
+ * $2 (opening), the whole months inside the period, the other days of the
+ * period.  A pair is a row when it has any such line, as when the lines
+ * were grouped.  The ledger's stream then proves the movements: each
+ * line's amount is added to its pair (entry_row) and any difference fails
+ * the export (kept_check), so a package never states kept totals the lines
+ * do not add up to.
+ */
 static const char balances_sql[] =
+	"WITH s AS (SELECT earmark.book_of($1) AS b, $2::date AS d1, $3::date AS d2, "
+	"                  date_trunc('month', $2::date)::date AS m1, "
+	"                  CASE WHEN date_trunc('month', $2::date)::date = $2::date THEN $2::date "
+	"                       ELSE (date_trunc('month', $2::date) + interval '1 month')::date END AS w1, "
+	"                  date_trunc('month', $3::date + 1)::date AS m2), "
+	"k AS (SELECT pb.account_id, pb.fund_id, pb.month < s.m1 AS before, "
+	"             pb.debit_fen AS dr, pb.credit_fen AS cr, pb.line_count AS n "
+	"        FROM earmark.period_balance pb, s "
+	"       WHERE pb.book_id = s.b AND (pb.month < s.m1 OR (pb.month >= s.w1 AND pb.month < s.m2)) "
+	"      UNION ALL "
+	"      SELECT db.account_id, db.fund_id, db.day < s.d1, db.debit_fen, db.credit_fen, db.line_count "
+	"        FROM earmark.day_balance db, s "
+	"       WHERE db.book_id = s.b "
+	"         AND ((db.day >= s.m1 AND db.day < LEAST(s.w1, s.d2 + 1)) "
+	"              OR (db.day >= GREATEST(s.m2, s.w1) AND db.day <= s.d2))) "
 	"SELECT a.code, f.code, "
-	"       COALESCE(sum(CASE WHEN v.voucher_date < $2::date THEN "
-	"           CASE WHEN l.side = 'D' THEN l.amount_fen ELSE -l.amount_fen END END), 0), "
-	"       COALESCE(sum(l.amount_fen) FILTER (WHERE v.voucher_date >= $2::date AND l.side = 'D'), 0), "
-	"       COALESCE(sum(l.amount_fen) FILTER (WHERE v.voucher_date >= $2::date AND l.side = 'C'), 0), "
-	"       count(*) FILTER (WHERE v.voucher_date >= $2::date) "
-	"  FROM earmark.line l "
-	"  JOIN earmark.voucher v ON v.book_id = l.book_id AND v.voucher_id = l.voucher_id "
-	"  JOIN earmark.account a ON a.book_id = l.book_id AND a.account_id = l.account_id "
-	"  JOIN earmark.fund f ON f.book_id = l.book_id AND f.fund_id = l.fund_id "
-	" WHERE l.book_id = earmark.book_of($1) AND v.status = 'posted' AND v.voucher_date <= $3::date "
-	" GROUP BY a.code, f.code ORDER BY a.code, f.code";
+	"       COALESCE(sum(k.dr - k.cr) FILTER (WHERE k.before), 0), "
+	"       COALESCE(sum(k.dr) FILTER (WHERE NOT k.before), 0), "
+	"       COALESCE(sum(k.cr) FILTER (WHERE NOT k.before), 0), "
+	"       COALESCE(sum(k.n) FILTER (WHERE NOT k.before), 0), "
+	"       k.account_id, k.fund_id "
+	"  FROM k "
+	"  JOIN earmark.account a ON a.book_id = (SELECT b FROM s) AND a.account_id = k.account_id "
+	"  JOIN earmark.fund f ON f.book_id = (SELECT b FROM s) AND f.fund_id = k.fund_id "
+	" GROUP BY a.code, f.code, k.account_id, k.fund_id HAVING sum(k.n) > 0 "
+	" ORDER BY a.code, f.code";
 
 struct balances {
 	struct xw *x;
@@ -1146,7 +1433,16 @@ static int balance_row(PGresult *res, void *ctx)
 	struct balances *b = ctx;
 	struct summary *sum = b->sum;
 	int64_t open = ival(res, 2), dr = ival(res, 3), cr = ival(res, 4), lines = ival(res, 5);
+	struct pair_total *p = pair_get(sum, ival(res, 6), ival(res, 7), 1);
 	size_t i;
+
+	if (p->account)
+		return -1;	/* a pair twice */
+	p->lines = lines;
+	p->debit_fen = dr;
+	p->credit_fen = cr;
+	if (!(p->account = strdup(val(res, 0))) || !(p->fund = strdup(val(res, 1))))
+		abort();
 
 	/* the period's movements: the ledger's totals, and per fund for control.xml */
 	sum->lines += lines;
@@ -1701,6 +1997,80 @@ out:
 	return ret;
 }
 
+/*
+ * The entries' COPY, sent ahead on a second connection of the same user
+ * that reads the same snapshot (pg_export_snapshot): the server finds and
+ * orders the period's vouchers while this connection counts them and
+ * writes the balances and the master files, and the rows are read once
+ * the ledger gets to them.  NULL when no second connection could be had:
+ * the entries are then read on conn, after the master files, as before.
+ */
+static PGconn *entries_ahead(PGconn *conn, const char *const p3[3])
+{
+	PQconninfoOption *opts = PQconninfo(conn);
+	const char *keys[64], *vals[64];
+	PGconn *c2 = NULL;
+	PGresult *res;
+	int n = 0;
+	char snap[128];
+
+	if (!opts)
+		return NULL;
+	for (PQconninfoOption *o = opts; o->keyword && n < 63; o++) {
+		if (o->val && *o->val) {
+			keys[n] = o->keyword;
+			vals[n++] = o->val;
+		}
+	}
+	keys[n] = vals[n] = NULL;
+	res = PQexec(conn, "SELECT pg_catalog.pg_export_snapshot()");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		PQclear(res);
+		PQconninfoFree(opts);
+		return NULL;
+	}
+	snprintf(snap, sizeof(snap), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	c2 = PQconnectdbParams(keys, vals, 0);
+	PQconninfoFree(opts);
+	if (PQstatus(c2) != CONNECTION_OK)
+		goto fail;
+	res = PQexec(c2, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		goto fail_res;
+	PQclear(res);
+	/* SET TRANSACTION SNAPSHOT takes no parameter: the id goes in quoted */
+	{
+		char *lit = PQescapeLiteral(c2, snap, strlen(snap));
+		char sql[256];
+
+		if (!lit)
+			goto fail;
+		snprintf(sql, sizeof(sql), "SET TRANSACTION SNAPSHOT %s", lit);
+		PQfreemem(lit);
+		res = PQexec(c2, sql);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			goto fail_res;
+		PQclear(res);
+	}
+	res = PQexecParams(c2, "SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', false), "
+			   "       pg_catalog.set_config('earmark.audit_book', $1, true), "
+			   "       pg_catalog.set_config('earmark.audit_from', $2, true), "
+			   "       pg_catalog.set_config('earmark.audit_to', $3, true)",
+			   3, NULL, p3, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		goto fail_res;
+	PQclear(res);
+	if (!PQsendQuery(c2, entries_sql))
+		goto fail;
+	return c2;
+fail_res:
+	PQclear(res);
+fail:
+	PQfinish(c2);
+	return NULL;
+}
+
 static int audit_export_once(PGconn *conn, const struct em_audit_export *a,
 			     struct em_audit_export_result *result, struct em_error *err)
 {
@@ -1713,6 +2083,7 @@ static int audit_export_once(PGconn *conn, const struct em_audit_export *a,
 	char head_seq[32] = "0", head_hash[65], prev[65] = "", book_name[256] = "";
 	struct summary sum;
 	struct zipper zp;
+	PGconn *ahead = NULL;
 	int64_t balance_rows = 0;
 	STACK_OF(X509) *certs = NULL;
 	EVP_PKEY *key = NULL;
@@ -1756,6 +2127,7 @@ static int audit_export_once(PGconn *conn, const struct em_audit_export *a,
 	if (!res)
 		goto out;
 	PQclear(res);
+	ahead = entries_ahead(conn, p3);
 	res = em_db_exec(conn,
 			 "SELECT b.name, COALESCE(h.seq, 0), COALESCE(encode(h.hash, 'hex'), repeat('0', 64)) "
 			 "  FROM earmark.book b LEFT JOIN earmark.chain_head h ON h.book_id = b.book_id "
@@ -1807,7 +2179,7 @@ static int audit_export_once(PGconn *conn, const struct em_audit_export *a,
 	zip_made = 1;
 	em_strbuf_reset(&path);
 	em_strbuf_addf(&path, "%s/ledger.xml", dir.buf);
-	if (write_ledger(conn, a, path.buf, &zp, book_name, &sum, digests[0], err) < 0)
+	if (write_ledger(conn, ahead, a, path.buf, &zp, book_name, &sum, digests[0], err) < 0)
 		goto out;
 	em_strbuf_reset(&path);
 	em_strbuf_addf(&path, "%s/balances.xml", dir.buf);
@@ -1907,6 +2279,7 @@ out:
 	if (zp.running)
 		zipper_finish(&zp, 1, err);
 	PQclear(res);
+	PQfinish(ahead);	/* ends its read-only transaction */
 	if (in_tx) {
 		PGresult *r = PQexec(conn, "ROLLBACK");
 		PQclear(r);

@@ -318,4 +318,97 @@ test_expect_success 'text XML escapes round-trips: the ledger is written as libx
 	grep -x "ok   ledger.xml: valid, as signed; 1 vouchers balance in total and per fund (D1, D2), accounts, funds and dimensions known, hash chain recomputes (D8)" out
 '
 
+# balances FILE: the rows of a balances.xml, one a line: account|fund|opening|debit|credit|closing.
+balances() {
+	awk -F '[<>]' '/<Balance>/ { r = "" } /<(Account|Fund|Opening|Debit|Credit)>/ { r = r $3 "|" }
+		/<Closing>/ { print r $3 }' "$1"
+}
+
+# lines_balances FROM TO: the same rows summed from the posted lines themselves.
+lines_balances() {
+	test_psql -v from="$1" -v to="$2" <<-\EOF
+	SELECT a.code || '|' || f.code || '|'
+	       || to_char(COALESCE(sum(CASE WHEN l.side = 'D' THEN l.amount_fen ELSE -l.amount_fen END)
+	                           FILTER (WHERE v.voucher_date < :'from'), 0) / 100.0, 'FM999999999999990.00') || '|'
+	       || to_char(COALESCE(sum(l.amount_fen) FILTER (WHERE v.voucher_date >= :'from' AND l.side = 'D'), 0)
+	                  / 100.0, 'FM999999999999990.00') || '|'
+	       || to_char(COALESCE(sum(l.amount_fen) FILTER (WHERE v.voucher_date >= :'from' AND l.side = 'C'), 0)
+	                  / 100.0, 'FM999999999999990.00') || '|'
+	       || to_char(sum(CASE WHEN l.side = 'D' THEN l.amount_fen ELSE -l.amount_fen END) / 100.0,
+	                  'FM999999999999990.00')
+	  FROM earmark.line l
+	  JOIN earmark.voucher v ON v.book_id = l.book_id AND v.voucher_id = l.voucher_id
+	  JOIN earmark.account a ON a.book_id = l.book_id AND a.account_id = l.account_id
+	  JOIN earmark.fund f ON f.book_id = l.book_id AND f.fund_id = l.fund_id
+	 WHERE v.status = 'posted' AND v.voucher_date <= :'to'
+	 GROUP BY a.code, f.code ORDER BY a.code, f.code
+	EOF
+}
+
+test_expect_success 'balances.xml from the kept totals equals the lines summed, for periods that start and end inside months' '
+	for period in "2026-03-04 2026-04-11" "2026-03-03 2026-05-31" "2026-04-01 2026-06-03" \
+		"2026-03-02 2026-03-02" "2026-04-11 2026-05-05"; do
+		set -- $period &&
+		"$EARMARK" "${AUD[@]}" audit export --from "$1" --to "$2" \
+			--key signer.key --cert signer.pem -o "k$1.asice" >out &&
+		unzip -p "k$1.asice" balances.xml >b.xml &&
+		balances b.xml >actual &&
+		lines_balances "$1" "$2" >expected &&
+		test -s expected &&
+		test_cmp expected actual || exit 1
+	done &&
+	grep -c . actual >n && test "$(cat n)" -gt 3
+'
+
+test_expect_success 'kept totals that disagree with the lines fail the export, naming the account and fund; nothing is written' '
+	test_psql -c "UPDATE earmark.day_balance d SET debit_fen = debit_fen + 1
+	              FROM earmark.account a, earmark.fund f
+	             WHERE a.book_id = d.book_id AND a.account_id = d.account_id AND a.code = '\''1002'\''
+	               AND f.book_id = d.book_id AND f.fund_id = d.fund_id AND f.code = '\''ZY2026-01'\''
+	               AND d.day = '\''2026-03-02'\''" &&
+	test_expect_code 1 "$EARMARK" "${AUD[@]}" audit export --from 2026-03-02 --to 2026-03-20 \
+		--key signer.key --cert signer.pem -o bad.asice 2>err &&
+	head -1 err >actual &&
+	echo "earmark: error: the kept totals of account 1002, fund ZY2026-01 disagree with the period'\''s lines" >expected &&
+	test_cmp expected actual &&
+	grep "kept: 1 lines, debit 500000001 fen" err &&
+	! test -e bad.asice && ! ls bad.asice.* 2>/dev/null &&
+	test_psql -c "UPDATE earmark.day_balance d SET debit_fen = debit_fen - 1
+	              FROM earmark.account a, earmark.fund f
+	             WHERE a.book_id = d.book_id AND a.account_id = d.account_id AND a.code = '\''1002'\''
+	               AND f.book_id = d.book_id AND f.fund_id = d.fund_id AND f.code = '\''ZY2026-01'\''
+	               AND d.day = '\''2026-03-02'\''" &&
+	"$EARMARK" "${AUD[@]}" audit export --from 2026-03-02 --to 2026-03-20 \
+		--key signer.key --cert signer.pem -o good.asice >out &&
+	test_psql -c "UPDATE earmark.period_balance p SET credit_fen = credit_fen + 7
+	              FROM earmark.account a
+	             WHERE a.book_id = p.book_id AND a.account_id = p.account_id AND a.code = '\''4001'\''
+	               AND p.month = '\''2026-03-01'\''" &&
+	test_expect_code 1 "$EARMARK" "${AUD[@]}" audit export --from 2026-03-01 --to 2026-03-31 \
+		--key signer.key --cert signer.pem -o bad2.asice 2>err &&
+	grep "^earmark: error: the kept totals of account 4001, fund .* disagree with the period'\''s lines$" err &&
+	! test -e bad2.asice &&
+	test_psql -c "UPDATE earmark.period_balance p SET credit_fen = credit_fen - 7
+	              FROM earmark.account a
+	             WHERE a.book_id = p.book_id AND a.account_id = p.account_id AND a.code = '\''4001'\''
+	               AND p.month = '\''2026-03-01'\''" &&
+	"$EARMARK" "${AUD[@]}" audit export --from 2026-03-01 --to 2026-03-31 \
+		--key signer.key --cert signer.pem -o good2.asice >out
+'
+
+test_expect_success 'with no second connection to be had the export reads its entries on its one connection: the same ledger' '
+	test_psql -c "ALTER ROLE e30_aud CONNECTION LIMIT 1" &&
+	"$EARMARK" "${AUD[@]}" audit export --from 2026-03-01 --to 2026-06-30 \
+		--key signer.key --cert signer.pem -o one.asice >out &&
+	test_psql -c "ALTER ROLE e30_aud CONNECTION LIMIT -1" &&
+	"$EARMARK" "${AUD[@]}" audit export --from 2026-03-01 --to 2026-06-30 \
+		--key signer.key --cert signer.pem -o two.asice >out &&
+	unzip -p one.asice ledger.xml | grep -v "<DateCreated>" >l1 &&
+	unzip -p two.asice ledger.xml | grep -v "<DateCreated>" >l2 &&
+	test_cmp l1 l2 &&
+	grep -c "<Transaction>" l1 >n && test "$(cat n)" -ge 6 &&
+	env -u PGHOST "$EARMARK" audit verify one.asice --ca ca.pem >out &&
+	grep -x "one.asice: package verifies" out
+'
+
 test_done
