@@ -65,6 +65,42 @@ static void *em_csv_xrealloc(void *p, size_t n, size_t size)
 	return q;
 }
 
+/*
+ * The fields' text, one block after another: a file of 100,000 rows has
+ * 800,000 fields, and a malloc and a free for each was most of reading it.
+ * Blocks are freed together by em_csv_release.
+ */
+struct em_csv_block {
+	struct em_csv_block *next;
+	size_t used, size;
+	char text[];
+};
+
+#define EM_CSV_BLOCK ((size_t)256 * 1024)
+
+static char *em_csv_field_copy(struct em_csv *csv, const char *s, size_t len)
+{
+	struct em_csv_block *b = csv->text;
+	char *d;
+
+	if (b == NULL || b->size - b->used < len + 1) {
+		size_t size = len + 1 > EM_CSV_BLOCK ? len + 1 : EM_CSV_BLOCK;
+
+		b = malloc(sizeof(*b) + size);
+		if (b == NULL)
+			abort();
+		b->next = csv->text;
+		b->used = 0;
+		b->size = size;
+		csv->text = b;
+	}
+	d = b->text + b->used;
+	memcpy(d, s, len);
+	d[len] = '\0';
+	b->used += len + 1;
+	return d;
+}
+
 static char *em_csv_xstrndup(const char *s, size_t len)
 {
 	char *d = em_csv_xrealloc(NULL, len + 1, 1);
@@ -223,7 +259,7 @@ static void em_csv_on_field(void *s, size_t len, void *data)
 		st->fields_alloc = st->fields_alloc ? st->fields_alloc * 2 : 8;
 		row->fields = em_csv_xrealloc(row->fields, st->fields_alloc, sizeof(*row->fields));
 	}
-	row->fields[row->nfields++] = em_csv_xstrndup(s, len);
+	row->fields[row->nfields++] = em_csv_field_copy(csv, s, len);
 }
 
 static void em_csv_on_row(int c, void *data)
@@ -245,12 +281,9 @@ static int em_csv_row_is_blank(const struct em_csv_row *row)
 	return 1;
 }
 
+/* The row's field list; the text stays in the table's blocks. */
 static void em_csv_row_free(struct em_csv_row *row)
 {
-	size_t i;
-
-	for (i = 0; i < row->nfields; i++)
-		free(row->fields[i]);
 	free(row->fields);
 	row->fields = NULL;
 	row->nfields = 0;
@@ -544,6 +577,12 @@ void em_csv_release(struct em_csv *csv)
 	for (i = 0; i < csv->nrows; i++)
 		em_csv_row_free(&csv->rows[i]);
 	free(csv->rows);
+	while (csv->text) {
+		struct em_csv_block *next = csv->text->next;
+
+		free(csv->text);
+		csv->text = next;
+	}
 	free(csv->path);
 	csv->path = NULL;
 	csv->encoding = NULL;

@@ -28,9 +28,10 @@ struct em_csv {
 	int had_bom;             /* 1 when a UTF-8 BOM was stripped */
 	size_t nrows;            /* rows including the header */
 	struct em_csv_row *rows; /* rows[0] is the header when the file has one */
+	struct em_csv_block *text; /* where the fields' text lives (csv.c) */
 };
 
-#define EM_CSV_INIT { NULL, NULL, 0, 0, NULL }
+#define EM_CSV_INIT { NULL, NULL, 0, 0, NULL, NULL }
 
 /* Reads path (or "-" for stdin).  encoding: NULL/"auto", "utf-8", "gb18030". */
 int em_csv_read_file(struct em_csv *csv, const char *path, const char *encoding,

@@ -52,7 +52,8 @@ static int copy_rows(PGconn *conn, const char *stage, const struct em_strbuf *ro
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t len = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
 
-		em_strbuf_addf(&line, "%s\t", stage);
+		em_strbuf_adds(&line, stage);
+		em_strbuf_addc(&line, '\t');
 		em_strbuf_add(&line, p, len);
 		p += len;
 		if (line.len >= (1u << 20) || p >= end) {

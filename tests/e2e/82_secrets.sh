@@ -37,12 +37,18 @@ post() {
 	"$EARMARK" "${BK[@]}" voucher post "$(cat ref)" >/dev/null
 }
 
-# export_with ENV... : audit export of March-April to $OUT_PKG, in the background,
-# sampling every process's argument list (what ps shows) while it runs.
+# export_sampled NAME=VALUE... : audit export of March-April to $OUT_PKG, in the
+# background, sampling every process's argument list (what ps shows) while it
+# runs.  The variables are exported in a subshell that then execs earmark, so
+# that no argument list but the test's own ever holds a value (`env NAME=VALUE
+# earmark` would show it in env's, for the moment before its exec).
 export_sampled() {
 	local pid n=0 rc=0
-	env "$@" "$EARMARK" "${AUD[@]}" audit export --from 2026-03-01 --to 2026-04-30 \
-		--key enc.key --cert signer.pem -o "$OUT_PKG" >out 2>err </dev/null &
+	(
+		export "$@"
+		exec "$EARMARK" "${AUD[@]}" audit export --from 2026-03-01 --to 2026-04-30 \
+			--key enc.key --cert signer.pem -o "$OUT_PKG"
+	) >out 2>err </dev/null &
 	pid=$!
 	: >ps.out
 	while kill -0 "$pid" 2>/dev/null && [ $n -lt 3000 ]; do
