@@ -409,12 +409,21 @@ BEGIN
 			SELECT e.*, pv.village_id IS NOT NULL AS covered, hp.id_no,
 			       bn.amount_fen AS granted, fc.category_id IS NOT NULL AS permitted,
 			       ni.category_id IS NOT NULL AS negative,
-			       pg_catalog.count(*) OVER (PARTITION BY e.household_id, e.project_id, e.item) AS dup,
+			       dd.n AS dup,
 			       hpay.end_to_end_id AS paid_by, bl.published_on, bl.published_on + bl.notice_days AS payable_from,
 			       o.objection, cap.cap_fen, c.name AS cat_name,
-			       pg_catalog.sum(e.amount_fen) OVER (PARTITION BY e.household_id, e.category_id) AS cap_delta,
+			       cd.delta AS cap_delta,
 			       COALESCE(hs.spent, 0) AS cap_before
 			  FROM em_pay e
+			  -- Per household the same item twice, and the batch's sum per use
+			  -- category: grouped over the narrow rows and joined back by hash,
+			  -- not windows that sort the wide ones (0019).
+			  LEFT JOIN (SELECT household_id, project_id, item, pg_catalog.count(*) AS n
+			               FROM em_pay GROUP BY 1, 2, 3) dd
+			         ON dd.household_id = e.household_id AND dd.project_id = e.project_id AND dd.item = e.item
+			  LEFT JOIN (SELECT household_id, category_id, pg_catalog.sum(amount_fen) AS delta
+			               FROM em_pay GROUP BY 1, 2) cd
+			         ON cd.household_id = e.household_id AND cd.category_id = e.category_id
 			  LEFT JOIN earmark.household_cap cap
 			         ON cap.book_id = b AND cap.category_id = e.category_id AND cap.year = yr
 			  LEFT JOIN earmark.use_category c ON c.book_id = b AND c.category_id = e.category_id
