@@ -468,9 +468,10 @@ static void stmt_json(const struct em_stmt_file *f, const struct em_stmt *s, str
 	em_strbuf_adds(j, "]}");
 }
 
-int em_statement_import(PGconn *conn, const char *book, const char *account_no,
-			const struct em_stmt_file *f, size_t *new_stmts, size_t *new_lines,
-			struct em_error *err)
+/* One attempt of the whole import: BEGIN, every statement, COMMIT; f was read before. */
+static int statement_import_once(PGconn *conn, const char *book, const char *account_no,
+				 const struct em_stmt_file *f, size_t *new_stmts, size_t *new_lines,
+				 struct em_error *err)
 {
 	struct em_strbuf j = EM_STRBUF_INIT;
 	int ret = EM_ERR;
@@ -501,6 +502,26 @@ out:
 	if (ret < 0)
 		PQclear(PQexec(conn, "ROLLBACK"));
 	em_strbuf_release(&j);
+	return ret;
+}
+
+/*
+ * A deadlock or serialization failure rolled the whole import back: it runs
+ * again from BEGIN (ledger/db.h), on the statements read once from the file
+ * before (a file given as "-" is never read twice).  A statement that did
+ * commit is answered as imported before, not written twice.
+ */
+int em_statement_import(PGconn *conn, const char *book, const char *account_no,
+			const struct em_stmt_file *f, size_t *new_stmts, size_t *new_lines,
+			struct em_error *err)
+{
+	int ret;
+
+	for (int attempt = 0;
+	     (ret = statement_import_once(conn, book, account_no, f, new_stmts, new_lines, err)) < 0 &&
+	     em_db_retry_again(conn, attempt, err);
+	     attempt++)
+		;
 	return ret;
 }
 
