@@ -741,7 +741,7 @@ static int cmd_ledger_verify_chain(int argc, char **argv, struct em_ctx *ctx)
 static int cmd_audit_export(int argc, char **argv, struct em_ctx *ctx)
 {
 	struct em_audit_export x = { 0 };
-	struct em_audit_export_result r;
+	struct em_audit_export_result r = { 0 };
 	const char *dir = getenv("EARMARK_SCHEMADIR");
 	struct em_strbuf schemas = EM_STRBUF_INIT;
 	int ret;
@@ -770,6 +770,17 @@ static int cmd_audit_export(int argc, char **argv, struct em_ctx *ctx)
 	ret = need_conn(ctx, 0);
 	if (ret == 0)
 		ret = em_audit_export(ctx->conn, &x, &r, &ctx->err);
+	/*
+	 * DESIGN section 6 and issue 5 allow an encrypted PEM key, README asks
+	 * for one: a plain key signs, and the package written gets a warning
+	 * naming the key and the fix (a refusal keeps its error first, alone).
+	 */
+	if (ret == 0 && r.key_unencrypted)
+		fprintf(stderr, "earmark: warning: signing key '%s' is not encrypted: whoever can read "
+				"the file can sign audit packages\n"
+				"hint: encrypt it with openssl pkey -in %s -aes256 -out %s.enc, use --key %s.enc "
+				"with the passphrase in EARMARK_KEY_PASSPHRASE, and delete the plain key\n",
+			x.key_path, x.key_path, x.key_path, x.key_path);
 	if (ret == 0) {
 		printf("%s: audit package no. %d of book '%s', %s to %s: %lld vouchers, %lld lines\n",
 		       x.out_path, r.package_no, x.book, x.from, x.to, (long long)r.vouchers,

@@ -361,8 +361,14 @@ static int master_call(PGconn *conn, const char *book, const char *kind, const c
 		       long *count, struct em_error *err)
 {
 	const char *params[] = { book, kind, json };
-	PGresult *res = em_db_exec(conn, "SELECT earmark.master_import($1, $2, $3::jsonb)", 3, params,
-				   PGRES_TUPLES_OK, 1, err);
+	/*
+	 * On its own (autocommit) the one statement is the whole transaction:
+	 * a deadlock or serialization failure runs it again on the rows read
+	 * once from the file (ledger/db.h).  Inside book create's transaction
+	 * it is not retried here: the whole transaction is.
+	 */
+	PGresult *res = em_db_exec_retry(conn, "SELECT earmark.master_import($1, $2, $3::jsonb)", 3,
+					 params, PGRES_TUPLES_OK, 1, err);
 
 	if (!res)
 		return EM_ERR;
@@ -422,41 +428,69 @@ static const struct {
 	{ "rules.csv", "setting" },
 };
 
+#define NSEEDS (sizeof(book_seeds) / sizeof(book_seeds[0]))
+
+/* One attempt of the whole book create: BEGIN, the book and its chart, the seeds, COMMIT. */
+static int book_create_once(PGconn *conn, const char *code, const char *name, const char *start,
+			    const char *accounts_json, const struct em_strbuf *seeds,
+			    struct em_error *err)
+{
+	/* is_bank travels as a JSON string; jsonb_to_recordset casts "true". */
+	const char *params[] = { code, name, start, accounts_json };
+
+	if (em_db_command(conn, "BEGIN", 0, NULL, err) < 0)
+		return EM_ERR;
+	if (em_db_command(conn, "SELECT earmark.book_create($1, $2, $3::date, $4::jsonb)", 4, params,
+			  err) < 0)
+		goto rollback;
+	for (size_t i = 0; i < NSEEDS; i++)
+		if (seeds[i].len && master_call(conn, code, book_seeds[i].kind, seeds[i].buf, NULL, err) < 0)
+			goto rollback;
+	return em_db_command(conn, "COMMIT", 0, NULL, err);
+rollback:
+	PQclear(PQexec(conn, "ROLLBACK"));
+	return EM_ERR;
+}
+
+/*
+ * The chart and the seed files are read once, before the first attempt; a
+ * deadlock or serialization failure rolls the whole transaction back and
+ * it runs again from BEGIN on what was read (ledger/db.h).
+ */
 int em_book_create(PGconn *conn, const char *code, const char *name, const char *start,
 		   const char *accounts_csv, const char *config_dir, struct em_error *err)
 {
 	struct em_strbuf json = EM_STRBUF_INIT;
 	struct em_strbuf path = EM_STRBUF_INIT;
+	struct em_strbuf seeds[NSEEDS];
 	size_t n;
 	int ret = EM_ERR;
 
+	for (size_t i = 0; i < NSEEDS; i++)
+		em_strbuf_init(&seeds[i]);
 	if (em_date_check(start, "--start", err) < 0)
 		goto out;
 	if (csv_json(accounts_csv, NULL, account_columns,
 		     sizeof(account_columns) / sizeof(account_columns[0]), &json, &n, err) < 0)
 		goto out;
-	if (em_db_command(conn, "BEGIN", 0, NULL, err) < 0)
-		goto out;
-	{
-		/* is_bank travels as a JSON string; jsonb_to_recordset casts "true". */
-		const char *params[] = { code, name, start, json.buf };
-		if (em_db_command(conn, "SELECT earmark.book_create($1, $2, $3::date, $4::jsonb)",
-				  4, params, err) < 0)
-			goto rollback;
-	}
-	for (size_t i = 0; config_dir && i < sizeof(book_seeds) / sizeof(book_seeds[0]); i++) {
+	for (size_t i = 0; config_dir && i < NSEEDS; i++) {
+		int k = master_kind(book_seeds[i].kind, err);
 		em_strbuf_reset(&path);
 		em_strbuf_addf(&path, "%s/%s", config_dir, book_seeds[i].file);
 		if (access(path.buf, F_OK) != 0)
 			continue;
-		if (em_master_import(conn, code, book_seeds[i].kind, path.buf, NULL, NULL, err) < 0)
-			goto rollback;
+		if (k < 0 || csv_json(path.buf, NULL, master_kinds[k].cols, master_kinds[k].ncols, &seeds[i],
+				      &n, err) < 0)
+			goto out;
 	}
-	ret = em_db_command(conn, "COMMIT", 0, NULL, err);
-	goto out;
-rollback:
-	PQclear(PQexec(conn, "ROLLBACK"));
+	for (int attempt = 0;
+	     (ret = book_create_once(conn, code, name, start, json.buf, seeds, err)) < 0 &&
+	     em_db_retry_again(conn, attempt, err);
+	     attempt++)
+		;
 out:
+	for (size_t i = 0; i < NSEEDS; i++)
+		em_strbuf_release(&seeds[i]);
 	em_strbuf_release(&path);
 	em_strbuf_release(&json);
 	return ret;

@@ -161,8 +161,15 @@ static int read_stmt(xmlNode *st, struct em_stmt *s, const char *file, struct em
 	char *acct_ccy = text(st, "Acct/Ccy");
 	char *ccy = NULL;
 	size_t cap = 0;
+	char ref[128]; /* the Id, safe to print: messages show it, the file is untrusted */
 
 	s->ref = text(st, "Id");
+	{
+		struct em_strbuf e = EM_STRBUF_INIT;
+		em_strbuf_add_sanitized(&e, s->ref ? s->ref : "", 100);
+		snprintf(ref, sizeof(ref), "%s", e.buf);
+		em_strbuf_release(&e);
+	}
 	s->account = text(st, "Acct/Id/IBAN");
 	if (!s->account)
 		s->account = text(st, "Acct/Id/Othr/Id");
@@ -180,7 +187,7 @@ static int read_stmt(xmlNode *st, struct em_stmt *s, const char *file, struct em
 			     strcmp(code, "CLBD") == 0)) {
 			if (signed_amount(b, &fen, &ccy) < 0) {
 				em_error_set(err, "%s: statement '%s': balance %s has an amount that is not whole fen",
-					     file, s->ref, code);
+					     file, ref, code);
 				free(code);
 				free(ccy);
 				return EM_ERR;
@@ -218,7 +225,7 @@ static int read_stmt(xmlNode *st, struct em_stmt *s, const char *file, struct em
 		l->src_line = (size_t)xmlGetLineNo(e);
 		if (signed_amount(e, &l->amount_fen, &l->currency) < 0 || l->amount_fen == 0) {
 			em_error_set(err, "%s:%zu: statement '%s': entry %zu has no amount in whole fen", file,
-				     l->src_line, s->ref, s->nlines);
+				     l->src_line, ref, s->nlines);
 			return EM_ERR;
 		}
 		note_currency(s, l->currency);
@@ -228,7 +235,7 @@ static int read_stmt(xmlNode *st, struct em_stmt *s, const char *file, struct em
 			memcpy(l->booking_date, l->value_date, 11);
 		if (!l->booking_date[0]) {
 			em_error_set(err, "%s:%zu: statement '%s': entry %zu has no booking date", file,
-				     l->src_line, s->ref, s->nlines);
+				     l->src_line, ref, s->nlines);
 			return EM_ERR;
 		}
 		tx = path(e, "NtryDtls/TxDtls");
@@ -277,7 +284,7 @@ static int read_stmt(xmlNode *st, struct em_stmt *s, const char *file, struct em
 	if (!s->from[0])
 		memcpy(s->from, s->to, 11);
 	if (!s->ref || !*s->ref || !s->account || !s->has_opening || !s->has_closing || !s->to[0]) {
-		em_error_set(err, "%s: statement '%s' lacks its %s", file, s->ref ? s->ref : "",
+		em_error_set(err, "%s: statement '%s' lacks its %s", file, ref,
 			     !s->account ? "account" : !s->has_opening ? "opening balance (OPBD)"
 						       : !s->has_closing ? "closing balance (CLBD)" : "dates");
 		em_error_hint(err, "a camt.053 statement carries Id, Acct, the OPBD and CLBD balances");

@@ -20,6 +20,8 @@
 #include "ledger/strbuf.h"
 
 #define EM_IMPORT_MAX_SHOWN 50
+/* How much of a value from the file a problem shows (see echo()). */
+#define EM_IMPORT_ECHO_MAX 40
 
 /* Header cell equals name, ignoring ASCII case and surrounding spaces. */
 static int header_is(const char *cell, const char *name, size_t namelen)
@@ -61,6 +63,18 @@ static void problem(struct em_strbuf *list, size_t *count, const char *fmt, ...)
 	va_start(ap, fmt);
 	em_strbuf_vaddf(list, fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * A value from the file, safe to print: the file is untrusted, so the value
+ * is cut at a character boundary (ending in "...") and control characters
+ * are shown as '?' (em_strbuf_add_sanitized).  sb is reset and reused.
+ */
+static const char *echo(struct em_strbuf *sb, const char *value)
+{
+	em_strbuf_reset(sb);
+	em_strbuf_add_sanitized(sb, value, EM_IMPORT_ECHO_MAX);
+	return sb->buf;
 }
 
 /* COPY text format: backslash, tab, newline and carriage return escaped. */
@@ -112,6 +126,7 @@ static int seen_by_line(const void *a, const void *b)
 static void report_repeats(struct seen *v, size_t n, const struct em_column *cols,
 			   struct em_strbuf *list, size_t *count)
 {
+	struct em_strbuf e = EM_STRBUF_INIT;
 	size_t nrep = 0;
 
 	if (n == 0)
@@ -132,12 +147,13 @@ static void report_repeats(struct seen *v, size_t n, const struct em_column *col
 	qsort(v, nrep, sizeof(*v), seen_by_line);
 	for (size_t i = 0; i < nrep; i++) {
 		const struct em_column *c = &cols[v[i].col];
-		problem(list, count, "line %zu: %s '%.40s': the same %s as line %zu%s%s%s", v[i].line,
-			c->key, v[i].value, c->unique, v[i].first, c->rule ? " (" : "",
+		problem(list, count, "line %zu: %s '%s': the same %s as line %zu%s%s%s", v[i].line,
+			c->key, echo(&e, v[i].value), c->unique, v[i].first, c->rule ? " (" : "",
 			c->rule ? c->rule : "", c->rule ? ")" : "");
 	}
 	for (size_t i = 0; i < n; i++)
 		free(v[i].value);
+	em_strbuf_release(&e);
 }
 
 static int import_rows(const struct em_csv *csv, const struct em_column *cols, size_t ncols,
@@ -147,6 +163,7 @@ static int import_rows(const struct em_csv *csv, const struct em_column *cols, s
 	struct em_strbuf list = EM_STRBUF_INIT;
 	struct em_strbuf out = EM_STRBUF_INIT;
 	struct em_strbuf copyrow = EM_STRBUF_INIT;
+	struct em_strbuf e = EM_STRBUF_INIT; /* echo() of a value */
 	struct seen *uniq = NULL; /* values of unique columns */
 	size_t nseen = 0, seen_cap = 0;
 	int *colof = NULL; /* header field index -> column index, -1 unknown */
@@ -176,8 +193,8 @@ static int import_rows(const struct em_csv *csv, const struct em_column *cols, s
 			colof[f] = (int)c;
 		}
 		if (colof[f] < 0)
-			problem(&list, &nproblems, "line %zu: unknown column '%.40s'",
-				csv->rows[0].line, csv->rows[0].fields[f]);
+			problem(&list, &nproblems, "line %zu: unknown column '%s'",
+				csv->rows[0].line, echo(&e, csv->rows[0].fields[f]));
 	}
 	for (size_t c = 0; c < ncols; c++) {
 		int seen = 0;
@@ -269,8 +286,8 @@ static int import_rows(const struct em_csv *csv, const struct em_column *cols, s
 				const char *why = NULL;
 				const char *norm = col->normalise(value, &why);
 				if (!norm) {
-					problem(&list, &nproblems, "line %zu: %s '%.40s': %s", row->line,
-						col->key, value, why);
+					problem(&list, &nproblems, "line %zu: %s '%s': %s", row->line,
+						col->key, echo(&e, value), why);
 					continue;
 				}
 				value = norm;
@@ -313,6 +330,7 @@ out:
 	free(colof);
 	free(uniq);
 	em_strbuf_release(&copyrow);
+	em_strbuf_release(&e);
 	em_strbuf_release(&list);
 	em_strbuf_release(&out);
 	return ret;

@@ -31,6 +31,15 @@
 #include "ledger/strbuf.h"
 #include "posting/statement.h"
 
+/*
+ * How much of a value read from a statement goes into a message: a file is
+ * untrusted, so a field is cut (at a UTF-8 character boundary, ending in
+ * "...") and its control characters shown as '?' (em_strbuf_add_sanitized).
+ * A statement id holds the account, the dates and a digest: it gets more.
+ */
+#define EM_STMT_ECHO_MAX 40
+#define EM_STMT_REF_MAX 100
+
 static char *xstrdup(const char *s)
 {
 	char *d = strdup(s ? s : "");
@@ -210,8 +219,11 @@ int em_stmt_csv_read(struct em_stmt_file *f, const char *path, const char *mappi
 		s->nlines++;
 		l->src_line = row->line;
 		if (!FIELD(C_DATE) || csv_date(FIELD(C_DATE), l->booking_date) < 0) {
-			em_error_set(err, "%s:%zu: '%s' is not a date", path, row->line, FIELD(C_DATE) ? FIELD(C_DATE) : "");
+			struct em_strbuf echo = EM_STRBUF_INIT;
+			em_strbuf_add_sanitized(&echo, FIELD(C_DATE) ? FIELD(C_DATE) : "", EM_STMT_ECHO_MAX);
+			em_error_set(err, "%s:%zu: '%s' is not a date", path, row->line, echo.buf);
 			em_error_hint(err, "dates are YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD");
+			em_strbuf_release(&echo);
 			goto out;
 		}
 		if (FIELD(C_VALUEDATE) && csv_date(FIELD(C_VALUEDATE), l->value_date) < 0)
@@ -250,9 +262,14 @@ int em_stmt_csv_read(struct em_stmt_file *f, const char *path, const char *mappi
 			goto out;
 		}
 		if (strcmp(acct, s->account) != 0) {
+			struct em_strbuf a1 = EM_STRBUF_INIT, a0 = EM_STRBUF_INIT;
+			em_strbuf_add_sanitized(&a1, acct, EM_STMT_ECHO_MAX);
+			em_strbuf_add_sanitized(&a0, s->account, EM_STMT_ECHO_MAX);
 			em_error_set(err, "%s:%zu: account '%s' differs from the first row's '%s'", path, row->line,
-				     acct, s->account);
+				     a1.buf, a0.buf);
 			em_error_hint(err, "one statement file holds one account");
+			em_strbuf_release(&a1);
+			em_strbuf_release(&a0);
 			goto out;
 		}
 		prev_balance = balance;
@@ -336,39 +353,53 @@ static int rolls(const struct em_stmt *s, int64_t *sum)
 
 int em_stmt_check(const struct em_stmt_file *f, const char *account_no, struct em_error *err)
 {
-	for (size_t i = 0; i < f->n; i++) {
+	struct em_strbuf ref = EM_STRBUF_INIT, acct = EM_STRBUF_INIT, ccy = EM_STRBUF_INIT;
+	int ret = 0;
+
+	for (size_t i = 0; i < f->n && ret == 0; i++) {
 		const struct em_stmt *s = &f->stmts[i];
 		char a[EM_MONEY_BUFSZ], b[EM_MONEY_BUFSZ], c[EM_MONEY_BUFSZ];
-		if (strcmp(s->account, account_no) != 0) {
-			em_error_set(err, "statement '%s' in %s is for account '%s', not '%s' (EMB01 account)", s->ref,
-				     f->source, s->account, account_no);
+		int64_t sum;
+		/* what the file says, safe to print */
+		em_strbuf_reset(&ref);
+		em_strbuf_reset(&acct);
+		em_strbuf_reset(&ccy);
+		em_strbuf_add_sanitized(&ref, s->ref ? s->ref : "", EM_STMT_REF_MAX);
+		em_strbuf_add_sanitized(&acct, s->account ? s->account : "", EM_STMT_ECHO_MAX);
+		if (s->currency)
+			em_strbuf_add_sanitized(&ccy, s->currency, EM_STMT_ECHO_MAX);
+		if (!s->account || strcmp(s->account, account_no) != 0) {
+			em_error_set(err, "statement '%s' in %s is for account '%s', not '%s' (EMB01 account)", ref.buf,
+				     f->source, acct.buf, account_no);
 			em_error_hint(err, "import it into the dedicated account it belongs to: --account NO");
-			return EM_ERR;
-		}
-		if (!s->currency || strcmp(s->currency, "CNY") != 0 || s->mixed_currency) {
+			ret = EM_ERR;
+		} else if (!s->currency || strcmp(s->currency, "CNY") != 0 || s->mixed_currency) {
 			em_error_set(err, "statement '%s' in %s is in %s, but dedicated account '%s' keeps CNY (EMB01 currency)",
-				     s->ref, f->source, s->mixed_currency ? "several currencies" : s->currency ? s->currency : "no currency",
+				     ref.buf, f->source, s->mixed_currency ? "several currencies" : s->currency ? ccy.buf : "no currency",
 				     account_no);
 			em_error_detail(err, "earmark keeps money in CNY fen only (DESIGN section 3)");
 			em_error_hint(err, "ask the bank for the statement of the CNY dedicated account");
-			return EM_ERR;
-		}
-		int64_t sum;
-		if (!rolls(s, &sum)) {
+			ret = EM_ERR;
+		} else if (!rolls(s, &sum)) {
 			em_error_set(err, "statement '%s' in %s does not roll: opening %s + entries %s <> closing %s (EMB01 balances)",
-				     s->ref, f->source, em_money_format_grouped(s->opening_fen, a, sizeof(a)),
+				     ref.buf, f->source, em_money_format_grouped(s->opening_fen, a, sizeof(a)),
 				     em_money_format_grouped(sum, b, sizeof(b)),
 				     em_money_format_grouped(s->closing_fen, c, sizeof(c)));
 			em_error_detail(err, "%zu entries", s->nlines);
 			em_error_hint(err, "the file is incomplete or altered; ask the bank for it again");
-			return EM_ERR;
+			ret = EM_ERR;
 		}
 	}
-	return 0;
+	em_strbuf_release(&ref);
+	em_strbuf_release(&acct);
+	em_strbuf_release(&ccy);
+	return ret;
 }
 
 void em_stmt_describe(const struct em_stmt_file *f, struct em_strbuf *out)
 {
+	struct em_strbuf ref = EM_STRBUF_INIT, acct = EM_STRBUF_INIT, ccy = EM_STRBUF_INIT;
+
 	for (size_t i = 0; i < f->n; i++) {
 		const struct em_stmt *s = &f->stmts[i];
 		char a[EM_MONEY_BUFSZ], b[EM_MONEY_BUFSZ], c[EM_MONEY_BUFSZ];
@@ -377,8 +408,15 @@ void em_stmt_describe(const struct em_stmt_file *f, struct em_strbuf *out)
 		size_t returned = 0;
 		for (size_t j = 0; j < s->nlines; j++)
 			returned += s->lines[j].returned != 0;
+		/* the file's text goes to a terminal: safe to print, like messages */
+		em_strbuf_reset(&ref);
+		em_strbuf_reset(&acct);
+		em_strbuf_reset(&ccy);
+		em_strbuf_add_sanitized(&ref, s->ref ? s->ref : "", EM_STMT_REF_MAX);
+		em_strbuf_add_sanitized(&acct, s->account ? s->account : "", EM_STMT_ECHO_MAX);
+		em_strbuf_add_sanitized(&ccy, s->currency ? s->currency : "?", EM_STMT_ECHO_MAX);
 		em_strbuf_addf(out, "statement %s: account %s, %s%s, %s to %s, opening %s, %zu entries %s, closing %s, %s",
-			       s->ref, s->account, s->currency ? s->currency : "?",
+			       ref.buf, acct.buf, ccy.buf,
 			       s->mixed_currency ? " (mixed currencies)" : "", s->from, s->to,
 			       em_money_format_grouped(s->opening_fen, a, sizeof(a)), s->nlines,
 			       em_money_format_grouped(sum, b, sizeof(b)),
@@ -388,6 +426,9 @@ void em_stmt_describe(const struct em_stmt_file *f, struct em_strbuf *out)
 			em_strbuf_addf(out, ", %zu returned", returned);
 		em_strbuf_addc(out, '\n');
 	}
+	em_strbuf_release(&ref);
+	em_strbuf_release(&acct);
+	em_strbuf_release(&ccy);
 }
 
 static void stmt_json(const struct em_stmt_file *f, const struct em_stmt *s, struct em_strbuf *j)
@@ -427,9 +468,10 @@ static void stmt_json(const struct em_stmt_file *f, const struct em_stmt *s, str
 	em_strbuf_adds(j, "]}");
 }
 
-int em_statement_import(PGconn *conn, const char *book, const char *account_no,
-			const struct em_stmt_file *f, size_t *new_stmts, size_t *new_lines,
-			struct em_error *err)
+/* One attempt of the whole import: BEGIN, every statement, COMMIT; f was read before. */
+static int statement_import_once(PGconn *conn, const char *book, const char *account_no,
+				 const struct em_stmt_file *f, size_t *new_stmts, size_t *new_lines,
+				 struct em_error *err)
 {
 	struct em_strbuf j = EM_STRBUF_INIT;
 	int ret = EM_ERR;
@@ -460,6 +502,26 @@ out:
 	if (ret < 0)
 		PQclear(PQexec(conn, "ROLLBACK"));
 	em_strbuf_release(&j);
+	return ret;
+}
+
+/*
+ * A deadlock or serialization failure rolled the whole import back: it runs
+ * again from BEGIN (ledger/db.h), on the statements read once from the file
+ * before (a file given as "-" is never read twice).  A statement that did
+ * commit is answered as imported before, not written twice.
+ */
+int em_statement_import(PGconn *conn, const char *book, const char *account_no,
+			const struct em_stmt_file *f, size_t *new_stmts, size_t *new_lines,
+			struct em_error *err)
+{
+	int ret;
+
+	for (int attempt = 0;
+	     (ret = statement_import_once(conn, book, account_no, f, new_stmts, new_lines, err)) < 0 &&
+	     em_db_retry_again(conn, attempt, err);
+	     attempt++)
+		;
 	return ret;
 }
 

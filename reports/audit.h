@@ -50,6 +50,7 @@ struct em_audit_export_result {
 	int package_no;             /* the number the database gave it */
 	char signature_digest[65];  /* SHA-256 of META-INF/signatures001.xml, hex */
 	char prev_digest[65];       /* the previous package's, "" for the first */
+	int key_unencrypted;        /* the signing key's PEM was not encrypted: earmark.c warns */
 };
 
 /*

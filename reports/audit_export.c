@@ -1600,7 +1600,8 @@ static int passphrase_cb(char *buf, int size, int rwflag, void *u)
 	return (int)n;
 }
 
-static EVP_PKEY *load_key(const char *path, struct em_error *err)
+/* *plain: 1 when the key was read without a passphrase, i.e. it is not encrypted. */
+static EVP_PKEY *load_key(const char *path, int *plain, struct em_error *err)
 {
 	FILE *f = fopen(path, "rb");
 	EVP_PKEY *k;
@@ -1622,6 +1623,7 @@ static EVP_PKEY *load_key(const char *path, struct em_error *err)
 			em_error_detail(err, "the key is encrypted and the passphrase did not open it");
 		em_error_hint(err, "a PEM private key; for an encrypted one set EARMARK_KEY_PASSPHRASE");
 	}
+	*plain = k != NULL && !asked;
 	return k;
 }
 
@@ -2103,7 +2105,8 @@ static int audit_export_once(PGconn *conn, const struct em_audit_export *a,
 	certs = sk_X509_new_null();
 	if (!certs)
 		abort();
-	if (!(key = load_key(a->key_path, err)) || load_certs(a->cert_path, certs, err) < 0 ||
+	if (!(key = load_key(a->key_path, &result->key_unencrypted, err)) ||
+	    load_certs(a->cert_path, certs, err) < 0 ||
 	    (a->chain_path && load_certs(a->chain_path, certs, err) < 0) ||
 	    check_key(key, sk_X509_value(certs, 0), a->cert_path, err) < 0)
 		goto out;

@@ -236,6 +236,66 @@ test_expect_success 'run again as the hint says, the same batch goes through' '
 	test_cmp expected actual
 '
 
+# The same cycle around statement import: SHARE on statement_line (the
+# entries' INSERT waits for it, the statement's row already inserted), then
+# SHARE on bank_statement.  e14_dlcash, a cashier, has the 3 s timeout.
+STMT_LOCK_CYCLE_SQL=${LOCK_CYCLE_SQL//earmark.voucher/earmark.statement_line}
+STMT_LOCK_CYCLE_SQL=${STMT_LOCK_CYCLE_SQL//earmark.pay_staging/earmark.bank_statement}
+STMT_SQL="SELECT (SELECT count(*) FROM earmark.bank_statement), (SELECT count(*) FROM earmark.statement_line)"
+
+# stmt_csv DAY: a one-entry bank CSV of 621700002233445566 on 2026-11-DAY, opening 0.00.
+stmt_csv() {
+	echo "交易日期,本方账号,币种,摘要,对方户名,支出金额,收入金额,余额,客户参考号,流水号,退汇原因"
+	echo "2026-11-$1,621700002233445566,CNY,结息,,,1.23,1.23,,DL$1,"
+}
+
+test_expect_success 'statement import meets a deadlock: the whole import is retried and written once' '
+	"$EARMARK" user add e14_dlcash --role cashier >/dev/null &&
+	test_psql -c "ALTER ROLE e14_dlcash SET deadlock_timeout = '\''3s'\''" &&
+	stmt_csv 25 >stmt25.csv &&
+	before=$(deadlocks) &&
+	rm -f locked &&
+	{ test_psql <<<"$STMT_LOCK_CYCLE_SQL" >locker.out 2>locker.err & } &&
+	locker=$! &&
+	wait_for locked &&
+	"$EARMARK" --user e14_dlcash --book "$BOOK" statement import stmt25.csv \
+		--account 621700002233445566 >out 2>err &&
+	wait "$locker" &&
+	! test -s locker.err &&
+	echo "stmt25.csv: 1 statement with 1 entries imported into account 621700002233445566; match them with earmark statement match --account 621700002233445566" >expected &&
+	test_cmp expected out &&
+	! test -s err &&
+	after=$(deadlocks "$before") &&
+	echo "# deadlocks: $before before, $after after" &&
+	test "$after" -gt "$before" &&
+	test_psql -c "$STMT_SQL" >actual &&
+	echo "1|1" >expected &&
+	test_cmp expected actual
+'
+
+test_expect_success 'with retrying turned off the statement import deadlock is a clean error, nothing written' '
+	stmt_csv 26 | sed "s/1.23,1.23/1.23,2.46/" >stmt26.csv &&
+	before=$(deadlocks) &&
+	test_psql -c "$STMT_SQL" >rows.before &&
+	rm -f locked &&
+	{ test_psql <<<"$STMT_LOCK_CYCLE_SQL" >locker.out 2>locker.err & } &&
+	locker=$! &&
+	wait_for locked &&
+	test_expect_code 1 env EARMARK_DB_ATTEMPTS=1 "$EARMARK" --user e14_dlcash --book "$BOOK" \
+		statement import stmt26.csv --account 621700002233445566 >out 2>err &&
+	wait "$locker" &&
+	cat >expected <<-\EOF &&
+	earmark: error: deadlock detected
+	detail: gave up after 1 attempt, each rolled back whole: nothing of this command was written
+	hint: other sessions were changing the same records at the same time; run the command again
+	EOF
+	test_cmp expected err &&
+	! test -s out &&
+	test "$(deadlocks "$before")" -gt "$before" &&
+	test_psql -c "$STMT_SQL" >rows.after &&
+	test_cmp rows.before rows.after
+'
+
 # --- the stress ------------------------------------------------------------
 
 # call OP EARMARK-ARGS...: runs earmark for client $c; appends "OP STATUS"

@@ -386,6 +386,25 @@ test_expect_success 'a household file with bad ID numbers is refused whole, ever
 	test_cmp expected err
 '
 
+test_expect_success 'a file'\''s text in a problem is cut to 40 bytes, control characters as ?, nothing imported' '
+	esc=$(printf "\033") &&
+	xs=$(printf "x%.0s" $(seq 100)) &&
+	{ echo "$(sed -n 1p "$FIX/household_bad.csv"),${esc}[2J备注$xs" &&
+	  sed -n 2p "$FIX/household_bad.csv" | sed "s/,610826198203040027,/,${esc}[31m610826198203040027,/;s/\$/,note/"; } >esc.csv &&
+	test_psql -c "$HOUSEHOLD_SNAPSHOT_SQL" >before &&
+	test_expect_code 1 "$EARMARK" "${ADMIN[@]}" master import household esc.csv >out 2>err &&
+	! test -s out && ! grep -q "$esc" err &&
+	head -n 2 err >actual &&
+	cat >expected <<-\EOF &&
+	earmark: error: file '\''esc.csv'\'' has 2 problems; nothing was imported
+	detail:   line 1: unknown column '\''?[2J备注xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...'\''
+	EOF
+	test_cmp expected actual &&
+	grep "^  line 2: id_no '\''?\[31m610826198203040027'\'': " err &&
+	test_psql -c "$HOUSEHOLD_SNAPSHOT_SQL" >after &&
+	test_cmp before after
+'
+
 test_expect_success 'the same ID number twice in a file is refused before the database is asked (H1)' '
 	sed -n "1p;6,7p" "$FIX/household_bad.csv" >dup.csv &&
 	test_psql -c "$HOUSEHOLD_SNAPSHOT_SQL" >before &&

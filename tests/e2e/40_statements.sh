@@ -212,4 +212,26 @@ test_expect_success 'a CSV whose running balance jumps is refused with its line 
 	test_cmp expected err
 '
 
+test_expect_success 'a CSV field that is not a date is shown cut to 40 bytes, control characters as ?, nothing written' '
+	# an ANSI escape (ESC [31m) and 200 characters of 3 bytes: the message
+	# shows the first 40 bytes of the field, cut between characters, then ...
+	esc=$(printf "\033") &&
+	long=$(printf "日%.0s" $(seq 200)) &&
+	{ head -n 1 "$BFIX/xj_2026_11.csv" &&
+	  sed -n 2p "$BFIX/xj_2026_11.csv" | sed "s/^2026-11-10,/${esc}[31m$long,/"; } >baddate.csv &&
+	grep -c "$esc" baddate.csv >n && echo 1 >expected && test_cmp expected n &&
+	test_psql -c "$SNAPSHOT_SQL" >before &&
+	test_expect_code 1 "$EARMARK" "${CASH[@]}" statement import baddate.csv --account $XJ >out 2>err &&
+	cat >expected <<-\EOF &&
+	earmark: error: baddate.csv:2: '\''?[31m日日日日日日日日日日日...'\'' is not a date
+	hint: dates are YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD
+	EOF
+	test_cmp expected err && ! test -s out &&
+	! grep -q "$esc" err &&
+	test_psql -c "$SNAPSHOT_SQL" >after &&
+	test_cmp before after &&
+	test_expect_code 1 "$EARMARK" statement check baddate.csv 2>err &&
+	test_cmp expected err
+'
+
 test_done

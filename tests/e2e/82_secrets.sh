@@ -146,6 +146,25 @@ test_expect_success 'at a terminal the passphrase is asked for, without echo, an
 	env -u PGHOST -u PGDATABASE -u PGUSER "$EARMARK" audit verify p2.asice --ca ca.pem >vout
 '
 
+test_expect_success 'an unencrypted key still signs, with a warning naming it and how to encrypt it' '
+	(export EARMARK_KEY_PASSPHRASE="$PW" &&
+	 exec openssl pkey -in enc.key -passin env:EARMARK_KEY_PASSPHRASE -out plain.key) &&
+	env -u EARMARK_KEY_PASSPHRASE "$EARMARK" "${AUD[@]}" audit export --from 2026-04-01 \
+		--to 2026-04-30 --key plain.key --cert signer.pem -o p3.asice >out 2>err </dev/null &&
+	grep -q "^p3.asice: audit package no. 3 of book .E82." out &&
+	cat >expected <<-\EOF &&
+	earmark: warning: signing key '\''plain.key'\'' is not encrypted: whoever can read the file can sign audit packages
+	hint: encrypt it with openssl pkey -in plain.key -aes256 -out plain.key.enc, use --key plain.key.enc with the passphrase in EARMARK_KEY_PASSPHRASE, and delete the plain key
+	EOF
+	test_cmp expected err &&
+	env -u PGHOST -u PGDATABASE -u PGUSER "$EARMARK" audit verify p3.asice --ca ca.pem >vout &&
+	(export EARMARK_KEY_PASSPHRASE="$PW" &&
+	 exec "$EARMARK" "${AUD[@]}" audit export --from 2026-04-01 --to 2026-04-30 \
+		--key enc.key --cert signer.pem -o p4.asice) >out 2>err </dev/null &&
+	grep -q "^p4.asice: audit package no. 4 of book .E82." out &&
+	! test -s err
+'
+
 # --- configuration files --------------------------------------------------
 
 CONNINFO="host=$PGHOST port=${PGPORT:-5432} dbname=$PGDATABASE user=${PGUSER:-postgres}"

@@ -125,6 +125,32 @@ static void test_csv_overflow(void **state)
 		"<> balance 1.00");
 }
 
+/*
+ * A file is untrusted: what a message shows of its fields is cut to 40
+ * bytes at a character boundary, control characters as '?'.
+ */
+static void test_csv_echo_safe(void **state)
+{
+	struct em_stmt_file f = EM_STMT_FILE_INIT;
+	struct em_error err = EM_ERROR_INIT;
+
+	(void)state;
+	csv_bad(HEADER "2026\x1b]0;x\x07-11-05,6217,CNY,,,,5,5,,,\n",
+		"2: '2026?]0;x?-11-05' is not a date", NULL);
+	csv_bad(HEADER "2026-11-05,6217,CNY,,,,5,5,,,\n"
+		       "2026-11-06,\x1b[2J6218\t\x01\x7f" "0123456789012345678901234567890123456789,CNY,,,,5,10,,,\n",
+		"3: account '?[2J6218???01234567890123456789012345678...' differs from the first row's '6217'",
+		NULL);
+	/* an account or statement id from the file, in em_stmt_check's refusal */
+	write_csv(HEADER "2026-11-05,\x1b[31m6217,CNY,,,,5,5,,,\n");
+	assert_int_equal(em_stmt_csv_read(&f, path, MAPPING, NULL, &err), 0);
+	assert_int_equal(em_stmt_check(&f, "6217", &err), EM_ERR);
+	assert_non_null(strstr(err.message, "is for account '?[31m6217', not '6217' (EMB01 account)"));
+	assert_null(strchr(err.message, '\x1b'));
+	em_stmt_file_release(&f);
+	em_error_release(&err);
+}
+
 /* A statement whose entries add up beyond int64 does not roll, and says so. */
 static void test_check_overflow(void **state)
 {
@@ -230,6 +256,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_csv_good, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_csv_overflow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_csv_echo_safe, setup, teardown),
 		cmocka_unit_test(test_check_overflow),
 		cmocka_unit_test(test_camt053_parse_is_read),
 		cmocka_unit_test(test_camt053_parse_refuses),
