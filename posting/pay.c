@@ -78,32 +78,25 @@ static int copy_rows(PGconn *conn, const char *stage, const struct em_strbuf *ro
 	return ret;
 }
 
-/* One attempt of the whole batch: reading the file, BEGIN, COPY, checks, COMMIT. */
+/* One attempt of the whole batch: BEGIN, COPY of the rows, checks, COMMIT. */
 static int pay_batch_once(PGconn *conn, const char *book, const char *path,
-			  const struct em_pay_opts *o, size_t *count, struct em_error *err)
+			  const struct em_pay_opts *o, const struct em_strbuf *rows,
+			  struct em_error *err)
 {
-	struct em_csv csv = EM_CSV_INIT;
-	struct em_strbuf rows = EM_STRBUF_INIT;
 	PGresult *res = NULL;
 	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 	char stage[32];
 	int ret = EM_ERR;
 
-	if (em_date_check(o->date, "--date", err) < 0)
-		goto out;
-	if (em_csv_read_file(&csv, path, o->encoding, err) < 0 ||
-	    em_import_csv_copy(&csv, pay_columns, sizeof(pay_columns) / sizeof(pay_columns[0]), &rows,
-			       count, err) < 0)
-		goto out;
 	if (em_db_command(conn, "BEGIN", 0, NULL, err) < 0)
-		goto out;
+		return EM_ERR;
 	res = em_db_exec(conn, "SELECT earmark.pay_stage_new()", 0, NULL, PGRES_TUPLES_OK, 1, err);
 	if (!res || PQntuples(res) != 1)
 		goto rollback;
 	snprintf(stage, sizeof(stage), "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
 	res = NULL;
-	if (copy_rows(conn, stage, &rows, err) < 0)
+	if (copy_rows(conn, stage, rows, err) < 0)
 		goto rollback;
 	{
 		const char *params[] = { book, stage, o->code, o->date, o->key, base };
@@ -120,8 +113,6 @@ rollback:
 	PQclear(PQexec(conn, "ROLLBACK"));
 out:
 	PQclear(res);
-	em_strbuf_release(&rows);
-	em_csv_release(&csv);
 	return ret;
 }
 
@@ -133,11 +124,22 @@ out:
 int em_pay_batch(PGconn *conn, const char *book, const char *path, const struct em_pay_opts *o,
 		 size_t *count, struct em_error *err)
 {
-	int ret;
+	struct em_csv csv = EM_CSV_INIT;
+	struct em_strbuf rows = EM_STRBUF_INIT;
+	int ret = EM_ERR;
 
-	for (int attempt = 0; (ret = pay_batch_once(conn, book, path, o, count, err)) < 0 &&
+	/* The file is read once (it may be stdin), before the first attempt. */
+	if (em_date_check(o->date, "--date", err) < 0 ||
+	    em_csv_read_file(&csv, path, o->encoding, err) < 0 ||
+	    em_import_csv_copy(&csv, pay_columns, sizeof(pay_columns) / sizeof(pay_columns[0]), &rows,
+			       count, err) < 0)
+		goto out;
+	for (int attempt = 0; (ret = pay_batch_once(conn, book, path, o, &rows, err)) < 0 &&
 			      em_db_retry_again(conn, attempt, err);
 	     attempt++)
 		;
+out:
+	em_strbuf_release(&rows);
+	em_csv_release(&csv);
 	return ret;
 }

@@ -333,9 +333,19 @@ if [ ! -s "$DEMO_CA/signer.pem" ]; then
 	openssl x509 -req -in "$DEMO_CA/signer.csr" -CA "$DEMO_CA/ca.pem" -CAkey "$DEMO_CA/ca.key" \
 		-CAcreateserial -days 825 -extfile "$DEMO_CA/signer.ext" -out "$DEMO_CA/signer.pem" 2>/dev/null
 fi
+# The signing key is kept encrypted (AES-256), as a real auditor's should be;
+# the demo keeps its random passphrase beside it in var/ (mode 0600), where a
+# real signer would type it or keep it elsewhere.  earmark reads it from
+# EARMARK_KEY_PASSPHRASE (or asks at a terminal) and never prints it.
+if openssl pkey -in "$DEMO_CA/signer.key" -passin pass: -noout 2>/dev/null; then
+	(umask 077 && openssl rand -hex 24 >"$DEMO_CA/signer.pass")
+	openssl pkey -in "$DEMO_CA/signer.key" -aes256 -passout "file:$DEMO_CA/signer.pass" \
+		-out "$DEMO_CA/signer.key.enc" && mv "$DEMO_CA/signer.key.enc" "$DEMO_CA/signer.key"
+fi
 cp "$DEMO_CA/ca.pem" "$TOP/out/audit/demo-ca.pem"
 rm -f "$TOP/out/audit/DEMO-2026.asice"
-run --user demo_auditor --book DEMO audit export --from 2026-01-01 --to 2026-12-31 \
+EARMARK_KEY_PASSPHRASE=$(cat "$DEMO_CA/signer.pass") \
+	run --user demo_auditor --book DEMO audit export --from 2026-01-01 --to 2026-12-31 \
 	--key "$DEMO_CA/signer.key" --cert "$DEMO_CA/signer.pem" -o "$TOP/out/audit/DEMO-2026.asice"
 signer_fp=$(openssl x509 -in "$DEMO_CA/signer.pem" -noout -fingerprint -sha256 | sed 's/.*=//')
 run audit verify "$TOP/out/audit/DEMO-2026.asice" --ca "$TOP/out/audit/demo-ca.pem" --signer "$signer_fp"
