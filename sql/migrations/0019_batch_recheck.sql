@@ -15,17 +15,17 @@
 --    objections, caps, the negative list, budgets and events, and the kept
 --    totals household_spend and project_spend, which every posting with
 --    spend lines changes.  Statement triggers with transition tables do
---    it, one row update per book per statement.  A test
+--    it, once per book and transaction (see rule_epoch_bump).  A test
 --    (sql/tests/pay_batch.sql) reads the bodies of those functions and
 --    fails when a table they name has no such trigger.
 --
 -- 2. batch_checked.  pay_batch reads the epoch before it reads anything
 --    else, checks every line, and records (voucher, epoch, date) for the
---    payable voucher.  spend_problems skips that voucher while the row is
+--    batch's two vouchers.  spend_problems skips such a voucher while the row is
 --    there, the epoch is the same and the voucher keeps its date;
 --    balance_problems skips it while the row is there (its lines are the
 --    same).  Any change to the voucher's lines deletes the row (a statement
---    trigger on earmark.line), so does discarding it.  Whatever committed
+--    trigger on earmark.line), so do discarding and posting it.  Whatever committed
 --    after pay_batch read the epoch (an objection, a new negative-list
 --    version, another payment to the household) changes the epoch, and
 --    review and posting then run every rule again, as before; what
@@ -49,7 +49,9 @@
 --    household alone never exceed the grants their lists add up to.  P3
 --    limits only contract payments (lines without a household); A3, H1,
 --    the caps of H2 and the lists of H3 pay_batch checked already, with
---    the same conditions.
+--    the same conditions.  P1, P2 and H2 over a project's lists are
+--    checked once the lines themselves passed, so that a bad line is
+--    named once, on its line.
 --
 -- 4. canonical_text joined each line's eleven fields with 24 text
 --    concatenations and escaped six of them; concat_ws builds the line in
