@@ -378,16 +378,25 @@ static int master_call(PGconn *conn, const char *book, const char *kind, const c
 	return 0;
 }
 
+/* A master data file of kind read into the JSON rows master_import takes. */
+static int master_file_json(const char *kind, const char *path, const char *encoding,
+			    struct em_strbuf *json, struct em_error *err)
+{
+	size_t n;
+	int k = master_kind(kind, err);
+
+	if (k < 0)
+		return EM_ERR;
+	return csv_json(path, encoding, master_kinds[k].cols, master_kinds[k].ncols, json, &n, err);
+}
+
 int em_master_import(PGconn *conn, const char *book, const char *kind, const char *path,
 		     const char *encoding, long *count, struct em_error *err)
 {
 	struct em_strbuf json = EM_STRBUF_INIT;
-	size_t n;
-	int k = master_kind(kind, err);
 	int ret = EM_ERR;
 
-	if (k >= 0 && csv_json(path, encoding, master_kinds[k].cols, master_kinds[k].ncols, &json,
-			       &n, err) == 0)
+	if (master_file_json(kind, path, encoding, &json, err) == 0)
 		ret = master_call(conn, book, kind, json.buf, count, err);
 	em_strbuf_release(&json);
 	return ret;
@@ -474,13 +483,11 @@ int em_book_create(PGconn *conn, const char *code, const char *name, const char 
 		     sizeof(account_columns) / sizeof(account_columns[0]), &json, &n, err) < 0)
 		goto out;
 	for (size_t i = 0; config_dir && i < NSEEDS; i++) {
-		int k = master_kind(book_seeds[i].kind, err);
 		em_strbuf_reset(&path);
 		em_strbuf_addf(&path, "%s/%s", config_dir, book_seeds[i].file);
 		if (access(path.buf, F_OK) != 0)
 			continue;
-		if (k < 0 || csv_json(path.buf, NULL, master_kinds[k].cols, master_kinds[k].ncols, &seeds[i],
-				      &n, err) < 0)
+		if (master_file_json(book_seeds[i].kind, path.buf, NULL, &seeds[i], err) < 0)
 			goto out;
 	}
 	for (int attempt = 0;
