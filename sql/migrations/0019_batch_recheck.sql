@@ -539,87 +539,90 @@ BEGIN
 	-- the lists are summed for those households only; and only once the
 	-- lines themselves passed, so that no line is refused twice for one
 	-- payment.
-	FOR r IN
-		WITH d AS (
-			SELECT e.household_id, e.project_id, pg_catalog.min(e.line_no) AS line_no,
-			       pg_catalog.sum(e.amount_fen) AS delta
-			  FROM em_pay e
-			 WHERE e.household_id IS NOT NULL AND e.project_id IS NOT NULL AND pg_catalog.cardinality(probs) = 0
-			 GROUP BY 1, 2
-		), paid AS (
-			SELECT d.household_id, d.project_id, d.line_no, d.delta, pg_catalog.sum(hs.spent_fen) AS before
-			  FROM d JOIN earmark.household_spend hs
-			    ON hs.book_id = b AND hs.household_id = d.household_id AND hs.project_id = d.project_id
-			 GROUP BY 1, 2, 3, 4
-			HAVING pg_catalog.sum(hs.spent_fen) > 0
-		), cleared AS (
-			SELECT paid.household_id, paid.project_id, pg_catalog.sum(bn.amount_fen) AS amount_fen
+	IF pg_catalog.cardinality(probs) = 0 THEN
+		FOR r IN
+			WITH d AS (
+				SELECT e.household_id, e.project_id, pg_catalog.min(e.line_no) AS line_no,
+				       pg_catalog.sum(e.amount_fen) AS delta
+				  FROM em_pay e
+				 WHERE e.household_id IS NOT NULL AND e.project_id IS NOT NULL
+				 GROUP BY 1, 2
+			), paid AS (
+				SELECT d.household_id, d.project_id, d.line_no, d.delta, pg_catalog.sum(hs.spent_fen) AS before
+				  FROM d JOIN earmark.household_spend hs
+				    ON hs.book_id = b AND hs.household_id = d.household_id AND hs.project_id = d.project_id
+				 GROUP BY 1, 2, 3, 4
+				HAVING pg_catalog.sum(hs.spent_fen) > 0
+			), cleared AS (
+				SELECT paid.household_id, paid.project_id, pg_catalog.sum(bn.amount_fen) AS amount_fen
+				  FROM paid
+				  JOIN earmark.beneficiary_list bl
+				    ON bl.book_id = b AND bl.project_id = paid.project_id AND bl.published_on + bl.notice_days <= p_date
+				  JOIN earmark.beneficiary bn
+				    ON bn.book_id = b AND bn.list_id = bl.list_id AND bn.household_id = paid.household_id
+				 WHERE NOT EXISTS (SELECT 1 FROM earmark.objection o
+				                    WHERE o.book_id = b AND o.list_id = bl.list_id AND o.household_id = paid.household_id
+				                      AND (o.resolved_on IS NULL OR o.resolved_on > p_date))
+				 GROUP BY 1, 2
+			)
+			SELECT paid.line_no, h.code AS household, p.code AS project, paid.before, paid.delta,
+			       COALESCE(cl.amount_fen, 0) AS cleared
 			  FROM paid
-			  JOIN earmark.beneficiary_list bl
-			    ON bl.book_id = b AND bl.project_id = paid.project_id AND bl.published_on + bl.notice_days <= p_date
-			  JOIN earmark.beneficiary bn
-			    ON bn.book_id = b AND bn.list_id = bl.list_id AND bn.household_id = paid.household_id
-			 WHERE NOT EXISTS (SELECT 1 FROM earmark.objection o
-			                    WHERE o.book_id = b AND o.list_id = bl.list_id AND o.household_id = paid.household_id
-			                      AND (o.resolved_on IS NULL OR o.resolved_on > p_date))
-			 GROUP BY 1, 2
-		)
-		SELECT paid.line_no, h.code AS household, p.code AS project, paid.before, paid.delta,
-		       COALESCE(cl.amount_fen, 0) AS cleared
-		  FROM paid
-		  LEFT JOIN cleared cl ON cl.household_id = paid.household_id AND cl.project_id = paid.project_id
-		  JOIN earmark.household h ON h.book_id = b AND h.household_id = paid.household_id
-		  JOIN earmark.project p ON p.book_id = b AND p.project_id = paid.project_id
-		 WHERE paid.before + paid.delta > COALESCE(cl.amount_fen, 0)
-		 ORDER BY paid.line_no LIMIT 50
-	LOOP
-		probs := probs || ROW('EMH02', pg_catalog.format('%s%s: household ''%s'' would be paid more for project ''%s'' than its beneficiary lists grant (H2)',
-		                      pfx, r.line_no, r.household, r.project),
-		                      pg_catalog.format('granted %s, paid before %s, this batch %s', earmark.fmt_fen(r.cleared),
-		                                        earmark.fmt_fen(r.before), earmark.fmt_fen(r.delta)),
-		                      'the same household is not paid twice for the same item')::earmark.problem;
-	END LOOP;
+			  LEFT JOIN cleared cl ON cl.household_id = paid.household_id AND cl.project_id = paid.project_id
+			  JOIN earmark.household h ON h.book_id = b AND h.household_id = paid.household_id
+			  JOIN earmark.project p ON p.book_id = b AND p.project_id = paid.project_id
+			 WHERE paid.before + paid.delta > COALESCE(cl.amount_fen, 0)
+			 ORDER BY paid.line_no LIMIT 50
+		LOOP
+			probs := probs || ROW('EMH02', pg_catalog.format('%s%s: household ''%s'' would be paid more for project ''%s'' than its beneficiary lists grant (H2)',
+			                      pfx, r.line_no, r.household, r.project),
+			                      pg_catalog.format('granted %s, paid before %s, this batch %s', earmark.fmt_fen(r.cleared),
+			                                        earmark.fmt_fen(r.before), earmark.fmt_fen(r.delta)),
+			                      'the same household is not paid twice for the same item')::earmark.problem;
+		END LOOP;
+	END IF;
 
 	-- P1 and P2 per project and fund (0019), as spend_problems words them;
 	-- also only once the lines passed (a wrong amount or fund on one line
 	-- would otherwise be named twice, once more as the project's total).
-	FOR r IN
-		SELECT d.line_no, p.code AS project, f.code AS fund, d.delta,
-		       EXISTS (SELECT 1 FROM earmark.project_event ev
-		                WHERE ev.book_id = b AND ev.project_id = d.project_id AND ev.kind = 'approval'
-		                  AND ev.event_date <= p_date) AS approved,
-		       EXISTS (SELECT 1 FROM earmark.project_target t
-		                WHERE t.book_id = b AND t.project_id = d.project_id) AS targeted,
-		       earmark.budget_on(b, d.project_id, d.fund_id, p_date) AS budget,
-		       COALESCE(ps.spent_fen, 0) AS before
-		  FROM (SELECT e.project_id, e.fund_id, pg_catalog.min(e.line_no) AS line_no, pg_catalog.sum(e.amount_fen) AS delta
-		          FROM em_pay e
-		         WHERE e.project_id IS NOT NULL AND e.fund_id IS NOT NULL AND pg_catalog.cardinality(probs) = 0
-		         GROUP BY 1, 2) d
-		  JOIN earmark.project p ON p.book_id = b AND p.project_id = d.project_id
-		  JOIN earmark.fund f ON f.book_id = b AND f.fund_id = d.fund_id
-		  LEFT JOIN earmark.project_spend ps ON ps.book_id = b AND ps.project_id = d.project_id AND ps.fund_id = d.fund_id
-		 ORDER BY p.code, f.code
-	LOOP
-		IF NOT r.approved THEN
-			probs := probs || ROW('EMP01', pg_catalog.format('%s%s: project ''%s'' is not approved (P1)', pfx, r.line_no, r.project),
-			                      pg_catalog.format('no approval on or before %s', p_date),
-			                      pg_catalog.format('record its approval first: earmark project event %s approval --doc DOC', r.project))::earmark.problem;
-		ELSIF NOT r.targeted THEN
-			probs := probs || ROW('EMP01', pg_catalog.format('%s%s: project ''%s'' has no performance target (P1)', pfx, r.line_no, r.project),
-			                      NULL, 'record its 绩效目标: earmark master import project_target FILE.csv')::earmark.problem;
-		END IF;
-		IF r.budget IS NULL THEN
-			probs := probs || ROW('EMP02', pg_catalog.format('project ''%s'' has no budget from fund ''%s'' (P2)', r.project, r.fund),
-			                      NULL, 'a project is paid only from the funds its approved budget names')::earmark.problem;
-		ELSIF r.before + r.delta > r.budget THEN
-			probs := probs || ROW('EMP02', pg_catalog.format('payments to project ''%s'' from fund ''%s'' would exceed its budget (P2)', r.project, r.fund),
-			                      pg_catalog.format('budget %s on %s, paid before %s, this batch %s, total %s',
-			                                        earmark.fmt_fen(r.budget), p_date, earmark.fmt_fen(r.before),
-			                                        earmark.fmt_fen(r.delta), earmark.fmt_fen(r.before + r.delta)),
-			                      'a larger budget needs an approved revision: earmark project revise')::earmark.problem;
-		END IF;
-	END LOOP;
+	IF pg_catalog.cardinality(probs) = 0 THEN
+		FOR r IN
+			SELECT d.line_no, p.code AS project, f.code AS fund, d.delta,
+			       EXISTS (SELECT 1 FROM earmark.project_event ev
+			                WHERE ev.book_id = b AND ev.project_id = d.project_id AND ev.kind = 'approval'
+			                  AND ev.event_date <= p_date) AS approved,
+			       EXISTS (SELECT 1 FROM earmark.project_target t
+			                WHERE t.book_id = b AND t.project_id = d.project_id) AS targeted,
+			       earmark.budget_on(b, d.project_id, d.fund_id, p_date) AS budget,
+			       COALESCE(ps.spent_fen, 0) AS before
+			  FROM (SELECT e.project_id, e.fund_id, pg_catalog.min(e.line_no) AS line_no, pg_catalog.sum(e.amount_fen) AS delta
+			          FROM em_pay e WHERE e.project_id IS NOT NULL AND e.fund_id IS NOT NULL
+			         GROUP BY 1, 2) d
+			  JOIN earmark.project p ON p.book_id = b AND p.project_id = d.project_id
+			  JOIN earmark.fund f ON f.book_id = b AND f.fund_id = d.fund_id
+			  LEFT JOIN earmark.project_spend ps ON ps.book_id = b AND ps.project_id = d.project_id AND ps.fund_id = d.fund_id
+			 ORDER BY p.code, f.code
+		LOOP
+			IF NOT r.approved THEN
+				probs := probs || ROW('EMP01', pg_catalog.format('%s%s: project ''%s'' is not approved (P1)', pfx, r.line_no, r.project),
+				                      pg_catalog.format('no approval on or before %s', p_date),
+				                      pg_catalog.format('record its approval first: earmark project event %s approval --doc DOC', r.project))::earmark.problem;
+			ELSIF NOT r.targeted THEN
+				probs := probs || ROW('EMP01', pg_catalog.format('%s%s: project ''%s'' has no performance target (P1)', pfx, r.line_no, r.project),
+				                      NULL, 'record its 绩效目标: earmark master import project_target FILE.csv')::earmark.problem;
+			END IF;
+			IF r.budget IS NULL THEN
+				probs := probs || ROW('EMP02', pg_catalog.format('project ''%s'' has no budget from fund ''%s'' (P2)', r.project, r.fund),
+				                      NULL, 'a project is paid only from the funds its approved budget names')::earmark.problem;
+			ELSIF r.before + r.delta > r.budget THEN
+				probs := probs || ROW('EMP02', pg_catalog.format('payments to project ''%s'' from fund ''%s'' would exceed its budget (P2)', r.project, r.fund),
+				                      pg_catalog.format('budget %s on %s, paid before %s, this batch %s, total %s',
+				                                        earmark.fmt_fen(r.budget), p_date, earmark.fmt_fen(r.before),
+				                                        earmark.fmt_fen(r.delta), earmark.fmt_fen(r.before + r.delta)),
+				                      'a larger budget needs an approved revision: earmark project revise')::earmark.problem;
+			END IF;
+		END LOOP;
+	END IF;
 	PERFORM earmark.raise_problems(probs,
 		pg_catalog.format('payment batch refused: %s%s problem%s; nothing was written',
 		                  CASE WHEN pg_catalog.cardinality(probs) >= 50 THEN 'at least ' ELSE '' END,
