@@ -10,7 +10,7 @@
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;
 BEGIN;
-SELECT plan(24);
+SELECT plan(27);
 
 -- People: one LOGIN role per person, created inside the transaction so the
 -- ROLLBACK removes them, and named after this file because roles are
@@ -213,6 +213,27 @@ SET ROLE t_a2_bk;
 SELECT throws_ok(format('SELECT pg_temp.undone(%L)', format($$SELECT earmark.voucher_post('B1', '#%s')$$, :before_gone)),
 	'EMA02', NULL,
 	'A2: a back-dated payment that would leave a later day negative is refused');
+RESET ROLE;
+
+-- Posting in date order, A2 reads the kept day balances instead of the
+-- day's lines (0020); the refusal says the same: the balance before the
+-- day, not counting what the day brought.
+SELECT pg_temp.post('B1', '2026-04-21',
+	jsonb_build_array(pg_temp.ln('1002', 'D', 100, 'F3', '622800000002'), pg_temp.ln('4001', 'C', 100, 'F3')),
+	'F3 receives 1.00 on 21 April') AS f3_in2 \gset
+SELECT pg_temp.payment(pg_temp.pay('F3', 200), '2026-04-21') AS two_of_one \gset
+SET ROLE t_a2_bk;
+SELECT throws_ok(format($$SELECT earmark.voucher_post('B1', '#%s')$$, :two_of_one),
+	'EMA02', 'fund ''F3'' would overdraw its dedicated account ''622800000002'' (A2)',
+	'A2: the latest voucher paying more than the fund holds is refused');
+SELECT matches(pg_temp.error_of(format($$SELECT earmark.voucher_post('B1', '#%s')$$, :two_of_one)),
+	'balance before 2026-04-21: 0\.00, this voucher -2\.00, lowest balance -1\.00 on 2026-04-21',
+	'A2: the refusal counts the day''s receipt in the lowest balance, not in the balance before the day');
+RESET ROLE;
+SELECT pg_temp.payment(pg_temp.pay('F3', 100), '2026-04-21') AS one_of_one \gset
+SET ROLE t_a2_bk;
+SELECT lives_ok(format($$SELECT earmark.voucher_post('B1', '#%s')$$, :one_of_one),
+	'A2: the latest voucher paying exactly what the fund holds passes');
 RESET ROLE;
 
 SELECT * FROM finish();

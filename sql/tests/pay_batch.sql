@@ -22,7 +22,7 @@
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;
 BEGIN;
-SELECT plan(89);
+SELECT plan(90);
 -- Calls of the spend rules are counted (pg_temp.rule_runs), to show when
 -- review and posting do not run them again (0019).
 SET track_functions = 'pl';
@@ -405,6 +405,9 @@ RESET ROLE;
 SELECT is((SELECT count(*)::int || ' ' || sum(amount_fen) FROM earmark.household_payment p
              JOIN earmark.pay_batch b USING (book_id, batch_id) WHERE b.code = 'B-101'),
 	'5000 5000000', 'batch: 5,000 payments of 10.00');
+SELECT is((SELECT vouchers || ' ' || COALESCE(first_bad::text, 'none') FROM earmark.verify_chain('B1')),
+	(SELECT count(*) || ' none' FROM earmark.voucher WHERE book_id = :book_id AND status = 'posted'),
+	'batch: the chain recomputes over the 5,000-payment voucher (its canonical text planned for its size, 0020) and the short ones (the session''s cached plan) alike (D8)');
 
 
 -- A large voucher is checked at posting like a small one (0010 copies its

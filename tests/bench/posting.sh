@@ -33,6 +33,8 @@
 #   BENCH_POST_CLIENTS   client counts (default "1 4 8")
 #   BENCH_PGBENCH_SCALE  pgbench -i scale (default 10)
 #   BENCH_OUT            where the JSON goes (default out/bench)
+#   BENCH_HOLD=FILE      profile by hand: once the books are made, write the
+#                        cluster's settings to FILE and wait until it is removed
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -103,6 +105,12 @@ for ((b = 1; b <= BOOKS; b++)); do
 done
 bench_run pgbench-init "$PGBENCH" -i -q -s "$SCALE" "$PGDATABASE"
 bench_run analyze psql -X -q -v ON_ERROR_STOP=1 -c 'VACUUM ANALYZE' -c 'CHECKPOINT'
+if [ -n "${BENCH_HOLD:-}" ]; then
+	printf 'export PGHOST=%s PGPORT=%s PGUSER=%s EARMARK_HOME=%s PGDATABASE=%s\n' \
+		"$PGHOST" "$PGPORT" "$PGUSER" "$EARMARK_HOME" "$PGDATABASE" >"$BENCH_HOLD"
+	bench_step "holding the cluster until $BENCH_HOLD is removed"
+	while [ -e "$BENCH_HOLD" ]; do sleep 2; done
+fi
 
 # pgbench NAME CLIENTS ARGS...: one timed run; tps and mean latency in TPS[NAME], LAT[NAME]
 declare -A TPS LAT TX
