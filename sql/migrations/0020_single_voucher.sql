@@ -43,6 +43,21 @@
 --    vouchers given) and the reports' or backfill's (a date range, or all)
 --    are now separate statements.  Together with 1-3, 0.8 ms of PL/pgSQL
 --    self time a voucher was such planning (track_functions).
+--
+-- 5. A voucher's spend rules ran three times, at the draft, the review and
+--    the posting, though between them nothing they read had usually
+--    changed.  0019's record of a batch's check now serves every voucher:
+--    spend_problems reads the book's rule epoch before the rules read
+--    anything, and when they find nothing it records the voucher with that
+--    epoch and its date (voucher_checked).  Review and posting then skip
+--    the spend rules while the epoch and the date are the same, and D1/D2
+--    while the lines are (0019's batch_unchanged; a change to the lines
+--    drops the record, and so does the posting).  As in pay_batch, a
+--    transaction that raised the epoch itself clears its mark first, so a
+--    later change in the same transaction raises it again.  Not recorded:
+--    a voucher with interest lines (A4 shares the interest by the funds'
+--    balances, which other postings change without raising the epoch),
+--    and a batch's vouchers, which pay_batch records itself.
 
 ------------------------------------------------------------------------
 -- 1. The spend rules' work table, once per session.
@@ -794,5 +809,74 @@ BEGIN
 	  FROM s WHERE s.village_id IS NOT NULL GROUP BY 2, 3, 4
 	ON CONFLICT (book_id, month, village_id, to_household) DO UPDATE
 	   SET spent_fen = t.spent_fen + EXCLUDED.spent_fen, line_count = t.line_count + EXCLUDED.line_count;
+END
+$$;
+
+------------------------------------------------------------------------
+-- 5. Every voucher's check recorded, as 0019 did a batch's.
+------------------------------------------------------------------------
+
+-- The epoch the rules are about to read under (0019's rule_epoch_of),
+-- after clearing this transaction's own mark, so that a change later in it
+-- raises the epoch again (as pay_batch does).
+CREATE FUNCTION earmark.rule_epoch_read(b integer) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	UPDATE earmark.rule_epoch SET bumped_xid = NULL
+	 WHERE book_id = b AND bumped_xid = pg_catalog.pg_current_xact_id_if_assigned();
+	RETURN earmark.rule_epoch_of(b);
+END
+$$;
+REVOKE ALL ON FUNCTION earmark.rule_epoch_read(integer) FROM PUBLIC;
+
+-- Vouchers vs of book b passed the spend rules at epoch e: recorded as
+-- batch_unchanged reads it, that is with D1/D2 holding too (balance_problems
+-- skips a recorded voucher), but for a voucher with interest lines (A4 reads
+-- balances the epoch does not follow), a batch's (pay_batch records those)
+-- and a posted one (never checked again).
+CREATE FUNCTION earmark.voucher_checked(b integer, vs bigint[], e bigint) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	r record;
+BEGIN
+	FOR r IN
+		SELECT vo.voucher_id, vo.voucher_date FROM earmark.voucher vo
+		 WHERE vo.book_id = b AND vo.voucher_id = ANY (vs) AND vo.status <> 'posted'
+		   AND NOT EXISTS (SELECT 1 FROM earmark.pay_batch pb
+		                    WHERE pb.book_id = b AND vo.voucher_id IN (pb.payable_voucher_id, pb.payment_voucher_id))
+		   AND NOT EXISTS (SELECT 1 FROM earmark.line l
+		                     JOIN earmark.account a ON a.book_id = l.book_id AND a.account_id = l.account_id
+		                    WHERE l.book_id = b AND l.voucher_id = vo.voucher_id AND a.interest)
+	LOOP
+		IF pg_catalog.cardinality(earmark.balance_problems(b, r.voucher_id)) = 0 THEN
+			INSERT INTO earmark.batch_checked AS c (book_id, voucher_id, epoch, voucher_date)
+			VALUES (b, r.voucher_id, e, r.voucher_date)
+			ON CONFLICT (book_id, voucher_id) DO UPDATE SET epoch = EXCLUDED.epoch, voucher_date = EXCLUDED.voucher_date;
+		END IF;
+	END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION earmark.voucher_checked(integer, bigint[], bigint) FROM PUBLIC;
+
+-- 0019's wrapper, recording what passed.
+CREATE OR REPLACE FUNCTION earmark.spend_problems(b integer, vs bigint[]) RETURNS earmark.problem[]
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+DECLARE
+	ids bigint[];
+	e bigint;
+	probs earmark.problem[];
+BEGIN
+	SELECT pg_catalog.array_agg(x.id) INTO ids FROM pg_catalog.unnest(vs) x(id)
+	 WHERE NOT EXISTS (SELECT 1 FROM earmark.carry_forward c WHERE c.book_id = b AND c.voucher_id = x.id)
+	   AND NOT earmark.batch_unchanged(b, x.id, true);
+	IF ids IS NULL THEN
+		RETURN '{}';
+	END IF;
+	e := earmark.rule_epoch_read(b);
+	probs := earmark.spend_problems_of(b, ids);
+	IF pg_catalog.cardinality(probs) = 0 THEN
+		PERFORM earmark.voucher_checked(b, ids, e);
+	END IF;
+	RETURN probs;
 END
 $$;
