@@ -606,51 +606,63 @@ static int write_master(PGconn *conn, struct xw *x, const char *book, const char
 
 /*
  * The general ledger entries are the bulk of a package: a million lines
- * make some 400 MB of XML.  They come in one COPY stream (no per-row result
+ * make some 300 MB of XML.  They come in one COPY stream (no per-row result
  * objects), one row per line in chain order, the voucher's header only on
- * its first line, dimensions as ids that the codes loaded beforehand name;
- * the server walks the period's vouchers in chain order and each one's
- * lines by their key, and only sorts the few lines of a voucher, not the
- * book (the settings are read once, as InitPlans).  Their XML is written by hand into a
- * buffer, escaped as libxml2's text writer escapes text and indented as it
- * indents, so the file is byte for byte what the writer would make; the
- * writer writes everything around them.
+ * its first line, dimensions as ids that the codes loaded beforehand name.
  *
- * COPY takes no parameters: the book and period are set with set_config
- * for the transaction and read back with current_setting, never pasted.
+ * The server walks the chain (UNIQUE (book_id, chain_seq)) from the first
+ * to the last chain position of the period's posted vouchers (found with
+ * the count, from 0021's index), keeps those of the period, and fetches
+ * each one's lines by their key (line_pkey), numbered in a LATERAL
+ * subquery so that the first one carries the header: nothing sorts the
+ * period.  The ORDER BY still says chain position and line number, so the
+ * order never rests on the plan; with the chain walked in order only the
+ * few lines of each voucher are sorted (an incremental sort).  The
+ * planner, which cannot see the settings' values (read once, as
+ * InitPlans), would guess a few hundred vouchers and sort the period by
+ * date index instead: the connection that runs this COPY (entries_ahead)
+ * has sorts and JIT off for its one statement.  Their XML is written by
+ * hand into a buffer, escaped as libxml2's text writer escapes text; the
+ * writer writes everything around them (see write_entries for the layout).
+ *
+ * COPY takes no parameters: the book, period and chain positions are set
+ * with set_config for the transaction and read back with current_setting,
+ * never pasted.
  */
 static const char entries_sql[] =
-	"COPY (SELECT x.chain_seq, "
-	"  CASE WHEN x.first THEN x.number_text END, CASE WHEN x.first THEN x.vtype END, "
-	"  CASE WHEN x.first THEN x.voucher_date END, "
-	"  CASE WHEN x.first THEN CASE WHEN x.reverses_id IS NULL THEN '' ELSE "
+	"COPY (SELECT v.chain_seq, "
+	"  CASE WHEN l.first THEN v.number_text END, CASE WHEN l.first THEN v.vtype END, "
+	"  CASE WHEN l.first THEN v.voucher_date END, "
+	"  CASE WHEN l.first THEN CASE WHEN v.reverses_id IS NULL THEN '' ELSE "
 	"       (SELECT o.number_text FROM earmark.voucher o "
-	"         WHERE o.book_id = x.book_id AND o.voucher_id = x.reverses_id) END END, "
-	"  CASE WHEN x.first THEN x.memo END, CASE WHEN x.first THEN x.prepared_by END, "
-	"  CASE WHEN x.first THEN x.reviewed_by END, CASE WHEN x.first THEN x.posted_by END, "
-	"  CASE WHEN x.first THEN (extract(epoch FROM x.posted_at) * 1000000)::bigint END, "
+	"         WHERE o.book_id = v.book_id AND o.voucher_id = v.reverses_id) END END, "
+	"  CASE WHEN l.first THEN v.memo END, CASE WHEN l.first THEN v.prepared_by END, "
+	"  CASE WHEN l.first THEN v.reviewed_by END, CASE WHEN l.first THEN v.posted_by END, "
+	"  CASE WHEN l.first THEN (extract(epoch FROM v.posted_at) * 1000000)::bigint END, "
 	/* NULL: the previous row's voucher is the link before; else looked up */
-	"  CASE WHEN x.first AND x.pseq IS DISTINCT FROM x.chain_seq - 1 THEN "
+	"  CASE WHEN l.first AND v.pseq IS DISTINCT FROM v.chain_seq - 1 THEN "
 	"       COALESCE((SELECT encode(pv.chain_hash, 'hex') FROM earmark.voucher pv "
-	"                  WHERE pv.book_id = x.book_id AND pv.chain_seq = x.chain_seq - 1), "
+	"                  WHERE pv.book_id = v.book_id AND pv.chain_seq = v.chain_seq - 1), "
 	"                repeat('0', 64)) END, "
-	"  CASE WHEN x.first THEN encode(x.chain_hash, 'hex') END, "
-	"  x.line_no, x.account_id, x.side, x.amount_fen, x.fund_id, x.project_id, x.village_id, "
-	"  x.household_id, x.bank_account_id, x.category_id, x.line_memo "
-	"FROM (SELECT v.*, l.line_no, l.account_id, l.side, l.amount_fen, l.fund_id, l.project_id, "
-	"             l.village_id, l.household_id, l.bank_account_id, l.category_id, "
-	"             l.memo AS line_memo, "
-	/* the voucher's first line: the row before it is another voucher's */
-	"             lag(v.chain_seq) OVER (ORDER BY v.chain_seq, l.line_no) "
-	"               IS DISTINCT FROM v.chain_seq AS first "
-	"        FROM (SELECT v.*, lag(v.chain_seq) OVER (ORDER BY v.chain_seq) AS pseq "
-	"                FROM earmark.voucher v "
-	"               WHERE v.book_id = (SELECT earmark.book_of(current_setting('earmark.audit_book'))) "
-	"                 AND v.status = 'posted' "
-	"                 AND v.voucher_date BETWEEN (SELECT current_setting('earmark.audit_from')::date) "
-	"                                        AND (SELECT current_setting('earmark.audit_to')::date)) v "
-	"        JOIN earmark.line l ON l.book_id = v.book_id AND l.voucher_id = v.voucher_id) x "
-	"ORDER BY x.chain_seq, x.line_no) TO STDOUT";
+	"  CASE WHEN l.first THEN encode(v.chain_hash, 'hex') END, "
+	"  l.line_no, l.account_id, l.side, l.amount_fen, l.fund_id, l.project_id, l.village_id, "
+	"  l.household_id, l.bank_account_id, l.category_id, l.memo "
+	"FROM (SELECT v.*, lag(v.chain_seq) OVER (ORDER BY v.chain_seq) AS pseq "
+	"        FROM earmark.voucher v "
+	"       WHERE v.book_id = (SELECT earmark.book_of(current_setting('earmark.audit_book'))) "
+	"         AND v.chain_seq BETWEEN (SELECT current_setting('earmark.audit_first')::bigint) "
+	"                             AND (SELECT current_setting('earmark.audit_last')::bigint) "
+	"         AND v.status = 'posted' "
+	"         AND v.voucher_date BETWEEN (SELECT current_setting('earmark.audit_from')::date) "
+	"                                AND (SELECT current_setting('earmark.audit_to')::date)) v "
+	"CROSS JOIN LATERAL (SELECT l.line_no, l.account_id, l.side, l.amount_fen, l.fund_id, "
+	"                           l.project_id, l.village_id, l.household_id, l.bank_account_id, "
+	"                           l.category_id, l.memo, "
+	/* the voucher's first line: the one that carries its header */
+	"                           row_number() OVER (ORDER BY l.line_no) = 1 AS first "
+	"                      FROM earmark.line l "
+	"                     WHERE l.book_id = v.book_id AND l.voucher_id = v.voucher_id) l "
+	"ORDER BY v.chain_seq, l.line_no) TO STDOUT";
 
 /* The codes of the dimensions a line names by id: kind letter, id, code. */
 static const char codes_sql[] =
@@ -1080,11 +1092,9 @@ static char *put_text(char *p, const char *s)
 	}
 }
 
-/* <name>text</name> on its own line, indented by ind spaces, as the writer does. */
-static char *put_el(char *p, int ind, const char *name, size_t nlen, const char *text)
+/* <name>text</name>, inline: the fields of a voucher's header or of a line. */
+static char *put_el(char *p, const char *name, size_t nlen, const char *text)
 {
-	memset(p, ' ', (size_t)ind);
-	p += ind;
 	*p++ = '<';
 	memcpy(p, name, nlen);
 	p += nlen;
@@ -1095,12 +1105,11 @@ static char *put_el(char *p, int ind, const char *name, size_t nlen, const char 
 	memcpy(p, name, nlen);
 	p += nlen;
 	*p++ = '>';
-	*p++ = '\n';
 	return p;
 }
 
-#define PEL(p, ind, name, text) ((p) = put_el((p), (ind), name, sizeof(name) - 1, (text)))
-#define POPT(p, ind, name, text) do { if (*(text)) PEL(p, ind, name, text); } while (0)
+#define PEL(p, name, text) ((p) = put_el((p), name, sizeof(name) - 1, (text)))
+#define POPT(p, name, text) do { if (*(text)) PEL(p, name, text); } while (0)
 
 /* A decimal integer as COPY writes one (bigint, integer). */
 static int64_t copy_int(const char *s)
@@ -1209,22 +1218,21 @@ static int entry_row(char **f, void *ctx)
 			p += 19;
 		}
 		posted_at_fast(&e->when, f[9] ? copy_int(f[9]) : 0, when);
-		memcpy(p, "    <Transaction>\n      <ChainSeq>", 34);
-		p += 34;
-		p = put_text(p, f[0]);
-		memcpy(p, "</ChainSeq>\n", 12);
-		p += 12;
-		PEL(p, 6, "Number", f[1]);
-		PEL(p, 6, "Type", f[2] ? f[2] : "");
-		PEL(p, 6, "Date", f[3] ? f[3] : "");
-		POPT(p, 6, "Reverses", f[4] ? f[4] : "");
-		PEL(p, 6, "Memo", f[5] ? f[5] : "");
-		PEL(p, 6, "PreparedBy", f[6] ? f[6] : "");
-		PEL(p, 6, "ReviewedBy", f[7] ? f[7] : "");
-		PEL(p, 6, "PostedBy", f[8] ? f[8] : "");
-		PEL(p, 6, "PostedAt", when);
-		PEL(p, 6, "ChainPrev", f[10] ? f[10] : e->hash);
-		PEL(p, 6, "ChainHash", f[11]);
+		memcpy(p, "    <Transaction>", 17);
+		p += 17;
+		PEL(p, "ChainSeq", f[0]);
+		PEL(p, "Number", f[1]);
+		PEL(p, "Type", f[2] ? f[2] : "");
+		PEL(p, "Date", f[3] ? f[3] : "");
+		POPT(p, "Reverses", f[4] ? f[4] : "");
+		PEL(p, "Memo", f[5] ? f[5] : "");
+		PEL(p, "PreparedBy", f[6] ? f[6] : "");
+		PEL(p, "ReviewedBy", f[7] ? f[7] : "");
+		PEL(p, "PostedBy", f[8] ? f[8] : "");
+		PEL(p, "PostedAt", when);
+		PEL(p, "ChainPrev", f[10] ? f[10] : e->hash);
+		PEL(p, "ChainHash", f[11]);
+		*p++ = '\n';
 		snprintf(e->hash, sizeof(e->hash), "%s", f[11]);
 		checkpoint_note(e->sum, f[3] ? f[3] : "", seq, f[11]);
 		e->seq = seq;
@@ -1244,21 +1252,21 @@ static int entry_row(char **f, void *ctx)
 		e->credit_fen += amount;
 		pair->seen_credit += amount;
 	}
-	memcpy(p, "      <Line>\n", 13);
-	p += 13;
-	PEL(p, 8, "LineNo", f[12] ? f[12] : "");
-	PEL(p, 8, "Account", code[0]);
-	PEL(p, 8, "Side", f[14] ? f[14] : "");
-	PEL(p, 8, "Amount", em_money_format(amount, money, sizeof(money)));
-	PEL(p, 8, "Fund", code[1]);
-	POPT(p, 8, "Project", code[2]);
-	POPT(p, 8, "Village", code[3]);
-	POPT(p, 8, "Household", code[4]);
-	POPT(p, 8, "BankAccount", code[5]);
-	POPT(p, 8, "Category", code[6]);
-	PEL(p, 8, "Memo", f[22] ? f[22] : "");
-	memcpy(p, "      </Line>\n", 14);
-	p += 14;
+	memcpy(p, "      <Line>", 12);
+	p += 12;
+	PEL(p, "LineNo", f[12] ? f[12] : "");
+	PEL(p, "Account", code[0]);
+	PEL(p, "Side", f[14] ? f[14] : "");
+	PEL(p, "Amount", em_money_format(amount, money, sizeof(money)));
+	PEL(p, "Fund", code[1]);
+	POPT(p, "Project", code[2]);
+	POPT(p, "Village", code[3]);
+	POPT(p, "Household", code[4]);
+	POPT(p, "BankAccount", code[5]);
+	POPT(p, "Category", code[6]);
+	PEL(p, "Memo", f[22] ? f[22] : "");
+	memcpy(p, "</Line>\n", 8);
+	p += 8;
 	b->len = (size_t)(p - b->buf);
 	b->buf[b->len] = '\0';
 	e->lines++;
@@ -2007,7 +2015,7 @@ out:
  * the ledger gets to them.  NULL when no second connection could be had:
  * the entries are then read on conn, after the master files, as before.
  */
-static PGconn *entries_ahead(PGconn *conn, const char *const p3[3])
+static PGconn *entries_ahead(PGconn *conn, const char *const p5[5])
 {
 	PQconninfoOption *opts = PQconninfo(conn);
 	const char *keys[64], *vals[64];
@@ -2055,11 +2063,20 @@ static PGconn *entries_ahead(PGconn *conn, const char *const p3[3])
 			goto fail_res;
 		PQclear(res);
 	}
+	/*
+	 * Its one statement walks the chain in order: no sort of the period
+	 * (see entries_sql), and no JIT, whose compiling costs more than it
+	 * saves on a plan this simple.
+	 */
 	res = PQexecParams(c2, "SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', false), "
 			   "       pg_catalog.set_config('earmark.audit_book', $1, true), "
 			   "       pg_catalog.set_config('earmark.audit_from', $2, true), "
-			   "       pg_catalog.set_config('earmark.audit_to', $3, true)",
-			   3, NULL, p3, NULL, NULL, 0);
+			   "       pg_catalog.set_config('earmark.audit_to', $3, true), "
+			   "       pg_catalog.set_config('earmark.audit_first', $4, true), "
+			   "       pg_catalog.set_config('earmark.audit_last', $5, true), "
+			   "       pg_catalog.set_config('enable_sort', 'off', true), "
+			   "       pg_catalog.set_config('jit', 'off', true)",
+			   5, NULL, p5, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		goto fail_res;
 	PQclear(res);
@@ -2077,7 +2094,9 @@ static int audit_export_once(PGconn *conn, const struct em_audit_export *a,
 			     struct em_audit_export_result *result, struct em_error *err)
 {
 	static const char *const xsd[] = { "ledger.xsd", "balances.xsd", "control.xsd" };
+	char first_seq[32] = "0", last_seq[32] = "0";
 	const char *p3[] = { a->book, a->from, a->to };
+	const char *p5[] = { a->book, a->from, a->to, first_seq, last_seq };
 	const char *p1[] = { a->book };
 	struct em_strbuf dir = EM_STRBUF_INIT, path = EM_STRBUF_INIT, zpath = EM_STRBUF_INIT;
 	char digests[EM_AUDIT_NFILES][65];
@@ -2121,16 +2140,37 @@ static int audit_export_once(PGconn *conn, const struct em_audit_export *a,
 	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 1))
 		snprintf(prev, sizeof(prev), "%s", PQgetvalue(res, 0, 1));
 	PQclear(res);
-	/* the selection, for the COPY streams (which take no parameters) */
+	/*
+	 * The period's posted vouchers: how many (the ledger's NumberOfEntries,
+	 * written before them) and their first and last chain position, which
+	 * bound the entries' walk along the chain (an index-only scan of 0021's
+	 * voucher_posted_date).
+	 */
 	res = em_db_exec(conn,
-			 "SELECT set_config('earmark.audit_book', $1, true), "
-			 "       set_config('earmark.audit_from', $2, true), "
-			 "       set_config('earmark.audit_to', $3, true)",
+			 "SELECT count(*), COALESCE(min(v.chain_seq), 0), COALESCE(max(v.chain_seq), 0) "
+			 "  FROM earmark.voucher v "
+			 " WHERE v.book_id = earmark.book_of($1) AND v.status = 'posted' "
+			 "   AND v.voucher_date BETWEEN $2::date AND $3::date",
 			 3, p3, PGRES_TUPLES_OK, 3, err);
 	if (!res)
 		goto out;
+	sum.vouchers = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	snprintf(first_seq, sizeof(first_seq), "%s", PQgetvalue(res, 0, 1));
+	snprintf(last_seq, sizeof(last_seq), "%s", PQgetvalue(res, 0, 2));
 	PQclear(res);
-	ahead = entries_ahead(conn, p3);
+	/* the selection, for the COPY streams (which take no parameters); no JIT */
+	res = em_db_exec(conn,
+			 "SELECT set_config('earmark.audit_book', $1, true), "
+			 "       set_config('earmark.audit_from', $2, true), "
+			 "       set_config('earmark.audit_to', $3, true), "
+			 "       set_config('earmark.audit_first', $4, true), "
+			 "       set_config('earmark.audit_last', $5, true), "
+			 "       set_config('jit', 'off', true)",
+			 5, p5, PGRES_TUPLES_OK, 6, err);
+	if (!res)
+		goto out;
+	PQclear(res);
+	ahead = entries_ahead(conn, p5);
 	res = em_db_exec(conn,
 			 "SELECT b.name, COALESCE(h.seq, 0), COALESCE(encode(h.hash, 'hex'), repeat('0', 64)) "
 			 "  FROM earmark.book b LEFT JOIN earmark.chain_head h ON h.book_id = b.book_id "
@@ -2144,15 +2184,6 @@ static int audit_export_once(PGconn *conn, const struct em_audit_export *a,
 	snprintf(book_name, sizeof(book_name), "%s", PQgetvalue(res, 0, 0));
 	snprintf(head_seq, sizeof(head_seq), "%s", PQgetvalue(res, 0, 1));
 	snprintf(head_hash, sizeof(head_hash), "%s", PQgetvalue(res, 0, 2));
-	PQclear(res);
-	res = em_db_exec(conn,
-			 "SELECT count(*) FROM earmark.voucher v "
-			 " WHERE v.book_id = earmark.book_of($1) AND v.status = 'posted' "
-			 "   AND v.voucher_date BETWEEN $2::date AND $3::date",
-			 3, p3, PGRES_TUPLES_OK, 1, err);
-	if (!res)
-		goto out;
-	sum.vouchers = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
 	res = NULL;
 
