@@ -4,7 +4,8 @@
  *
  * Each XML file is streamed from single-row-mode queries through libxml2's
  * text writer (the general ledger entries, the bulk, from one COPY stream
- * and written by hand the way the writer writes: see "ledger.xml" below)
+ * and written by hand, escaped as the writer escapes: see "ledger.xml"
+ * below)
  * into a file in a private temporary folder beside the output; the sink
  * hashes every byte written, so the SHA-256 each Reference carries is
  * computed in the same pass.  Memory stays constant whatever the size of
@@ -1273,7 +1274,18 @@ static int entry_row(char **f, void *ctx)
 	return b->len >= (1 << 18) ? entries_flush(e) : 0;
 }
 
-/* The entries, between the writer's TotalCredit and its end of GeneralLedgerEntries. */
+/*
+ * The entries, between the writer's TotalCredit and its end of
+ * GeneralLedgerEntries: each voucher's header on one line of text, each of
+ * its ledger lines on one line, their fields inline,
+ *
+ *     <Transaction><ChainSeq>1</ChainSeq>...<ChainHash>...</ChainHash>
+ *       <Line><LineNo>1</LineNo>...<Memo></Memo></Line>
+ *     </Transaction>
+ *
+ * so that a reader or validator meets a whitespace text node per line of
+ * text, not per field (a seventh of them), and grep finds a whole line.
+ */
 static int write_entries(PGconn *conn, PGconn *ahead, struct xw *x, struct entries *e,
 			 struct em_error *err)
 {
