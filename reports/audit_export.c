@@ -4,7 +4,8 @@
  *
  * Each XML file is streamed from single-row-mode queries through libxml2's
  * text writer (the general ledger entries, the bulk, from one COPY stream
- * and written by hand the way the writer writes: see "ledger.xml" below)
+ * and written by hand, escaped as the writer escapes: see "ledger.xml"
+ * below)
  * into a file in a private temporary folder beside the output; the sink
  * hashes every byte written, so the SHA-256 each Reference carries is
  * computed in the same pass.  Memory stays constant whatever the size of
@@ -606,51 +607,74 @@ static int write_master(PGconn *conn, struct xw *x, const char *book, const char
 
 /*
  * The general ledger entries are the bulk of a package: a million lines
- * make some 400 MB of XML.  They come in one COPY stream (no per-row result
- * objects), one row per line in chain order, the voucher's header only on
- * its first line, dimensions as ids that the codes loaded beforehand name;
- * the server walks the period's vouchers in chain order and each one's
- * lines by their key, and only sorts the few lines of a voucher, not the
- * book (the settings are read once, as InitPlans).  Their XML is written by hand into a
- * buffer, escaped as libxml2's text writer escapes text and indented as it
- * indents, so the file is byte for byte what the writer would make; the
- * writer writes everything around them.
+ * make some 300 MB of XML.  They come in one COPY stream (no per-row result
+ * objects) in chain order: for each voucher a row with its header (and
+ * no line: line_no NULL), then a row per line, dimensions as ids that the
+ * codes loaded beforehand name.
  *
- * COPY takes no parameters: the book and period are set with set_config
- * for the transaction and read back with current_setting, never pasted.
+ * The server walks the chain (UNIQUE (book_id, chain_seq)) from the first
+ * to the last chain position of the period's posted vouchers (found with
+ * the count, from 0021's index), keeps those of the period, and for each
+ * one appends its header row and its lines by their key (line_pkey): a
+ * LATERAL subquery, so a nested loop that emits each voucher's rows
+ * together, in the subquery's order.  Nothing is sorted: the ORDER BY
+ * says chain position, which the walk gives; the order of a voucher's
+ * rows is the executor's (an Append's branches in turn, the lines by
+ * their ORDER BY), which SQL does not promise, so entry_row refuses a
+ * stream in which a voucher's header does not come first or its line
+ * numbers do not rise (and a package in another order would not verify:
+ * the chain's text lists the lines by number).  Sorting each voucher's
+ * rows again cost a quarter of the statement.  The planner, which cannot
+ * see the settings' values (read once, as InitPlans), would guess a few
+ * hundred vouchers and sort the period by date index instead: the
+ * connection that runs this COPY (entries_ahead) has sorts, parallel plans
+ * and JIT off for its one statement.  Their XML is written by hand into a
+ * buffer, escaped as libxml2's text writer escapes text; the writer writes
+ * everything around them (see write_entries for the layout).
+ *
+ * COPY takes no parameters: the book, period and chain positions are set
+ * with set_config for the transaction and read back with current_setting,
+ * never pasted.
  */
 static const char entries_sql[] =
-	"COPY (SELECT x.chain_seq, "
-	"  CASE WHEN x.first THEN x.number_text END, CASE WHEN x.first THEN x.vtype END, "
-	"  CASE WHEN x.first THEN x.voucher_date END, "
-	"  CASE WHEN x.first THEN CASE WHEN x.reverses_id IS NULL THEN '' ELSE "
+	"COPY (SELECT v.chain_seq, "
+	"  CASE WHEN l.head THEN v.number_text END, CASE WHEN l.head THEN v.vtype END, "
+	"  CASE WHEN l.head THEN v.voucher_date END, "
+	"  CASE WHEN l.head THEN CASE WHEN v.reverses_id IS NULL THEN '' ELSE "
 	"       (SELECT o.number_text FROM earmark.voucher o "
-	"         WHERE o.book_id = x.book_id AND o.voucher_id = x.reverses_id) END END, "
-	"  CASE WHEN x.first THEN x.memo END, CASE WHEN x.first THEN x.prepared_by END, "
-	"  CASE WHEN x.first THEN x.reviewed_by END, CASE WHEN x.first THEN x.posted_by END, "
-	"  CASE WHEN x.first THEN (extract(epoch FROM x.posted_at) * 1000000)::bigint END, "
-	/* NULL: the previous row's voucher is the link before; else looked up */
-	"  CASE WHEN x.first AND x.pseq IS DISTINCT FROM x.chain_seq - 1 THEN "
+	"         WHERE o.book_id = v.book_id AND o.voucher_id = v.reverses_id) END END, "
+	"  CASE WHEN l.head THEN v.memo END, CASE WHEN l.head THEN v.prepared_by END, "
+	"  CASE WHEN l.head THEN v.reviewed_by END, CASE WHEN l.head THEN v.posted_by END, "
+	"  CASE WHEN l.head THEN (extract(epoch FROM v.posted_at) * 1000000)::bigint END, "
+	/* NULL: the voucher before in the stream is the link before; else looked up */
+	"  CASE WHEN l.head AND v.pseq IS DISTINCT FROM v.chain_seq - 1 THEN "
 	"       COALESCE((SELECT encode(pv.chain_hash, 'hex') FROM earmark.voucher pv "
-	"                  WHERE pv.book_id = x.book_id AND pv.chain_seq = x.chain_seq - 1), "
+	"                  WHERE pv.book_id = v.book_id AND pv.chain_seq = v.chain_seq - 1), "
 	"                repeat('0', 64)) END, "
-	"  CASE WHEN x.first THEN encode(x.chain_hash, 'hex') END, "
-	"  x.line_no, x.account_id, x.side, x.amount_fen, x.fund_id, x.project_id, x.village_id, "
-	"  x.household_id, x.bank_account_id, x.category_id, x.line_memo "
-	"FROM (SELECT v.*, l.line_no, l.account_id, l.side, l.amount_fen, l.fund_id, l.project_id, "
-	"             l.village_id, l.household_id, l.bank_account_id, l.category_id, "
-	"             l.memo AS line_memo, "
-	/* the voucher's first line: the row before it is another voucher's */
-	"             lag(v.chain_seq) OVER (ORDER BY v.chain_seq, l.line_no) "
-	"               IS DISTINCT FROM v.chain_seq AS first "
-	"        FROM (SELECT v.*, lag(v.chain_seq) OVER (ORDER BY v.chain_seq) AS pseq "
-	"                FROM earmark.voucher v "
-	"               WHERE v.book_id = (SELECT earmark.book_of(current_setting('earmark.audit_book'))) "
-	"                 AND v.status = 'posted' "
-	"                 AND v.voucher_date BETWEEN (SELECT current_setting('earmark.audit_from')::date) "
-	"                                        AND (SELECT current_setting('earmark.audit_to')::date)) v "
-	"        JOIN earmark.line l ON l.book_id = v.book_id AND l.voucher_id = v.voucher_id) x "
-	"ORDER BY x.chain_seq, x.line_no) TO STDOUT";
+	"  CASE WHEN l.head THEN encode(v.chain_hash, 'hex') END, "
+	"  l.line_no, l.account_id, l.side, l.amount_fen, l.fund_id, l.project_id, l.village_id, "
+	"  l.household_id, l.bank_account_id, l.category_id, l.memo "
+	"FROM (SELECT v.*, lag(v.chain_seq) OVER (ORDER BY v.chain_seq) AS pseq "
+	"        FROM earmark.voucher v "
+	"       WHERE v.book_id = (SELECT earmark.book_of(current_setting('earmark.audit_book'))) "
+	"         AND v.chain_seq BETWEEN (SELECT current_setting('earmark.audit_first')::bigint) "
+	"                             AND (SELECT current_setting('earmark.audit_last')::bigint) "
+	"         AND v.status = 'posted' "
+	"         AND v.voucher_date BETWEEN (SELECT current_setting('earmark.audit_from')::date) "
+	"                                AND (SELECT current_setting('earmark.audit_to')::date)) v "
+	"CROSS JOIN LATERAL ("
+	"  SELECT true AS head, NULL::integer AS line_no, NULL::integer AS account_id, "
+	"         NULL::text AS side, NULL::bigint AS amount_fen, NULL::integer AS fund_id, "
+	"         NULL::integer AS project_id, NULL::integer AS village_id, "
+	"         NULL::integer AS household_id, NULL::integer AS bank_account_id, "
+	"         NULL::integer AS category_id, NULL::text AS memo "
+	"  UNION ALL "
+	"  (SELECT false, l.line_no, l.account_id, l.side, l.amount_fen, l.fund_id, l.project_id, "
+	"          l.village_id, l.household_id, l.bank_account_id, l.category_id, l.memo "
+	"     FROM earmark.line l "
+	"    WHERE l.book_id = v.book_id AND l.voucher_id = v.voucher_id "
+	"    ORDER BY l.line_no)) l "
+	"ORDER BY v.chain_seq) TO STDOUT";
 
 /* The codes of the dimensions a line names by id: kind letter, id, code. */
 static const char codes_sql[] =
@@ -990,6 +1014,7 @@ struct entries {
 	struct idmap map[7];       /* A F P V H B C */
 	struct em_strbuf out;      /* XML not yet given to the sink */
 	int64_t seq;               /* voucher open in out, 0 none */
+	int64_t line_no;           /* its last line written, 0 none yet */
 	char hash[65];             /* its ChainHash */
 	struct when_cache when;    /* the day of the last PostedAt */
 	int64_t vouchers, lines, debit_fen, credit_fen;
@@ -1080,11 +1105,9 @@ static char *put_text(char *p, const char *s)
 	}
 }
 
-/* <name>text</name> on its own line, indented by ind spaces, as the writer does. */
-static char *put_el(char *p, int ind, const char *name, size_t nlen, const char *text)
+/* <name>text</name>, inline: the fields of a voucher's header or of a line. */
+static char *put_el(char *p, const char *name, size_t nlen, const char *text)
 {
-	memset(p, ' ', (size_t)ind);
-	p += ind;
 	*p++ = '<';
 	memcpy(p, name, nlen);
 	p += nlen;
@@ -1095,12 +1118,11 @@ static char *put_el(char *p, int ind, const char *name, size_t nlen, const char 
 	memcpy(p, name, nlen);
 	p += nlen;
 	*p++ = '>';
-	*p++ = '\n';
 	return p;
 }
 
-#define PEL(p, ind, name, text) ((p) = put_el((p), (ind), name, sizeof(name) - 1, (text)))
-#define POPT(p, ind, name, text) do { if (*(text)) PEL(p, ind, name, text); } while (0)
+#define PEL(p, name, text) ((p) = put_el((p), name, sizeof(name) - 1, (text)))
+#define POPT(p, name, text) do { if (*(text)) PEL(p, name, text); } while (0)
 
 /* A decimal integer as COPY writes one (bigint, integer). */
 static int64_t copy_int(const char *s)
@@ -1167,75 +1189,108 @@ static int entries_flush(struct entries *e)
 	return 0;
 }
 
+/* A voucher's header row: the voucher before it, if any, is complete. */
+static int entry_head(struct entries *e, char **f, int64_t seq)
+{
+	struct em_strbuf *b = &e->out;
+	char when[96];
+	size_t need = 1024;
+	char *p;
+
+	if (e->seq && seq <= e->seq)
+		return em_error_set(e->err, "could not read the books: voucher at chain position "
+				    "%lld came after chain position %lld", (long long)seq,
+				    (long long)e->seq);
+	if (e->seq && !e->line_no)
+		return em_error_set(e->err, "could not read the books: voucher at chain position "
+				    "%lld came without lines", (long long)e->seq);
+	if (!f[1] || !f[11])
+		return em_error_set(e->err, "could not read the books: voucher at chain "
+				    "position %lld came without its header", (long long)seq);
+	if (!f[10] && (!e->seq || e->seq != seq - 1))
+		return em_error_set(e->err, "could not read the books: the link before "
+				    "chain position %lld is missing", (long long)seq);
+	for (int i = 0; i <= 11; i++)
+		need += room(f[i]);
+	need += room(e->hash);
+	em_strbuf_grow(b, need);
+	p = b->buf + b->len;
+	if (e->seq) {
+		memcpy(p, "    </Transaction>\n", 19);
+		p += 19;
+	}
+	posted_at_fast(&e->when, f[9] ? copy_int(f[9]) : 0, when);
+	memcpy(p, "    <Transaction>", 17);
+	p += 17;
+	PEL(p, "ChainSeq", f[0]);
+	PEL(p, "Number", f[1]);
+	PEL(p, "Type", f[2] ? f[2] : "");
+	PEL(p, "Date", f[3] ? f[3] : "");
+	POPT(p, "Reverses", f[4] ? f[4] : "");
+	PEL(p, "Memo", f[5] ? f[5] : "");
+	PEL(p, "PreparedBy", f[6] ? f[6] : "");
+	PEL(p, "ReviewedBy", f[7] ? f[7] : "");
+	PEL(p, "PostedBy", f[8] ? f[8] : "");
+	PEL(p, "PostedAt", when);
+	PEL(p, "ChainPrev", f[10] ? f[10] : e->hash);
+	PEL(p, "ChainHash", f[11]);
+	*p++ = '\n';
+	b->len = (size_t)(p - b->buf);
+	b->buf[b->len] = '\0';
+	snprintf(e->hash, sizeof(e->hash), "%s", f[11]);
+	checkpoint_note(e->sum, f[3] ? f[3] : "", seq, f[11]);
+	e->seq = seq;
+	e->line_no = 0;
+	e->vouchers++;
+	return 0;
+}
+
+/*
+ * A row of the entries' stream (entries_sql): a voucher's header, or one
+ * of its lines, which must follow it with rising numbers.
+ */
 static int entry_row(char **f, void *ctx)
 {
 	static const int col[7] = { 13, 16, 17, 18, 19, 20, 21 };
 	struct entries *e = ctx;
 	struct em_strbuf *b = &e->out;
-	int64_t seq = copy_int(f[0]);
+	int64_t seq = copy_int(f[0]), line_no;
 	const char *code[7];
-	char when[96], money[EM_MONEY_BUFSZ];
+	char money[EM_MONEY_BUFSZ];
 	struct pair_total *pair;
 	size_t need = 1024;
 	int64_t amount;
 	char *p;
 
+	if (!f[12])
+		return entry_head(e, f, seq);
+	line_no = copy_int(f[12]);
+	if (seq != e->seq)
+		return em_error_set(e->err, "could not read the books: line %lld of chain position "
+				    "%lld came without its voucher's header", (long long)line_no,
+				    (long long)seq);
+	if (line_no <= e->line_no)
+		return em_error_set(e->err, "could not read the books: line %lld of chain position "
+				    "%lld came after its line %lld", (long long)line_no, (long long)seq,
+				    (long long)e->line_no);
+	e->line_no = line_no;
 	for (int i = 0; i < 7; i++) {
 		code[i] = f[col[i]] ? idmap_get(&e->map[i], f[col[i]]) : "";
 		if (!code[i])
 			return em_error_set(e->err, "could not read the books: line %s of chain "
-					    "position %lld names an unknown %c id %s", f[12] ? f[12] : "?",
+					    "position %lld names an unknown %c id %s", f[12],
 					    (long long)seq, map_kinds[i], f[col[i]]);
 		need += room(code[i]);
 	}
 	need += room(f[12]) + room(f[14]) + room(f[22]);
-	if (seq != e->seq) {
-		if (!f[1] || !f[11]) {
-			return em_error_set(e->err, "could not read the books: voucher at chain "
-					    "position %lld came without its header", (long long)seq);
-		}
-		if (!f[10] && (!e->seq || e->seq != seq - 1))
-			return em_error_set(e->err, "could not read the books: the link before "
-					    "chain position %lld is missing", (long long)seq);
-		for (int i = 0; i <= 11; i++)
-			need += room(f[i]);
-		need += room(e->hash);
-	}
 	em_strbuf_grow(b, need);
 	p = b->buf + b->len;
-	if (seq != e->seq) {
-		if (e->seq) {
-			memcpy(p, "    </Transaction>\n", 19);
-			p += 19;
-		}
-		posted_at_fast(&e->when, f[9] ? copy_int(f[9]) : 0, when);
-		memcpy(p, "    <Transaction>\n      <ChainSeq>", 34);
-		p += 34;
-		p = put_text(p, f[0]);
-		memcpy(p, "</ChainSeq>\n", 12);
-		p += 12;
-		PEL(p, 6, "Number", f[1]);
-		PEL(p, 6, "Type", f[2] ? f[2] : "");
-		PEL(p, 6, "Date", f[3] ? f[3] : "");
-		POPT(p, 6, "Reverses", f[4] ? f[4] : "");
-		PEL(p, 6, "Memo", f[5] ? f[5] : "");
-		PEL(p, 6, "PreparedBy", f[6] ? f[6] : "");
-		PEL(p, 6, "ReviewedBy", f[7] ? f[7] : "");
-		PEL(p, 6, "PostedBy", f[8] ? f[8] : "");
-		PEL(p, 6, "PostedAt", when);
-		PEL(p, 6, "ChainPrev", f[10] ? f[10] : e->hash);
-		PEL(p, 6, "ChainHash", f[11]);
-		snprintf(e->hash, sizeof(e->hash), "%s", f[11]);
-		checkpoint_note(e->sum, f[3] ? f[3] : "", seq, f[11]);
-		e->seq = seq;
-		e->vouchers++;
-	}
 	amount = f[15] ? copy_int(f[15]) : 0;
 	pair = pair_get(e->sum, f[13] ? copy_int(f[13]) : 0, f[16] ? copy_int(f[16]) : 0, 0);
 	if (!pair)
 		return em_error_set(e->err, "the kept totals have no account %s, fund %s, which line "
-				    "%s of chain position %lld names", code[0], code[1],
-				    f[12] ? f[12] : "?", (long long)seq);
+				    "%s of chain position %lld names", code[0], code[1], f[12],
+				    (long long)seq);
 	pair->seen_lines++;
 	if (f[14] && f[14][0] == 'D') {
 		e->debit_fen += amount;
@@ -1244,28 +1299,39 @@ static int entry_row(char **f, void *ctx)
 		e->credit_fen += amount;
 		pair->seen_credit += amount;
 	}
-	memcpy(p, "      <Line>\n", 13);
-	p += 13;
-	PEL(p, 8, "LineNo", f[12] ? f[12] : "");
-	PEL(p, 8, "Account", code[0]);
-	PEL(p, 8, "Side", f[14] ? f[14] : "");
-	PEL(p, 8, "Amount", em_money_format(amount, money, sizeof(money)));
-	PEL(p, 8, "Fund", code[1]);
-	POPT(p, 8, "Project", code[2]);
-	POPT(p, 8, "Village", code[3]);
-	POPT(p, 8, "Household", code[4]);
-	POPT(p, 8, "BankAccount", code[5]);
-	POPT(p, 8, "Category", code[6]);
-	PEL(p, 8, "Memo", f[22] ? f[22] : "");
-	memcpy(p, "      </Line>\n", 14);
-	p += 14;
+	memcpy(p, "      <Line>", 12);
+	p += 12;
+	PEL(p, "LineNo", f[12]);
+	PEL(p, "Account", code[0]);
+	PEL(p, "Side", f[14] ? f[14] : "");
+	PEL(p, "Amount", em_money_format(amount, money, sizeof(money)));
+	PEL(p, "Fund", code[1]);
+	POPT(p, "Project", code[2]);
+	POPT(p, "Village", code[3]);
+	POPT(p, "Household", code[4]);
+	POPT(p, "BankAccount", code[5]);
+	POPT(p, "Category", code[6]);
+	PEL(p, "Memo", f[22] ? f[22] : "");
+	memcpy(p, "</Line>\n", 8);
+	p += 8;
 	b->len = (size_t)(p - b->buf);
 	b->buf[b->len] = '\0';
 	e->lines++;
 	return b->len >= (1 << 18) ? entries_flush(e) : 0;
 }
 
-/* The entries, between the writer's TotalCredit and its end of GeneralLedgerEntries. */
+/*
+ * The entries, between the writer's TotalCredit and its end of
+ * GeneralLedgerEntries: each voucher's header on one line of text, each of
+ * its ledger lines on one line, their fields inline,
+ *
+ *     <Transaction><ChainSeq>1</ChainSeq>...<ChainHash>...</ChainHash>
+ *       <Line><LineNo>1</LineNo>...<Memo></Memo></Line>
+ *     </Transaction>
+ *
+ * so that a reader or validator meets a whitespace text node per line of
+ * text, not per field (a seventh of them), and grep finds a whole line.
+ */
 static int write_entries(PGconn *conn, PGconn *ahead, struct xw *x, struct entries *e,
 			 struct em_error *err)
 {
@@ -1273,10 +1339,17 @@ static int write_entries(PGconn *conn, PGconn *ahead, struct xw *x, struct entri
 	e->err = err;
 	if (x->failed || xmlTextWriterFlush(x->w) < 0 || x->sink.failed)
 		return em_error_set(err, "could not write ledger.xml");
-	if (each_copy_row(conn, codes_sql, 3, code_row, e, err) < 0 ||
-	    (ahead ? each_copy_row(ahead, NULL, 23, entry_row, e, err)
+	if (each_copy_row(conn, codes_sql, 3, code_row, e, err) < 0)
+		return EM_ERR;
+	/* on this connection too the entries walk the chain, unsorted (entries_sql) */
+	if (!ahead && em_db_command(conn, "SET LOCAL enable_sort = off", 0, NULL, err) < 0)
+		return EM_ERR;
+	if ((ahead ? each_copy_row(ahead, NULL, 23, entry_row, e, err)
 		   : each_copy_row(conn, entries_sql, 23, entry_row, e, err)) < 0)
 		return EM_ERR;
+	if (e->seq && !e->line_no)
+		return em_error_set(err, "could not read the books: voucher at chain position %lld "
+				    "came without lines", (long long)e->seq);
 	if (e->seq)
 		em_strbuf_add(&e->out, "    </Transaction>\n", 19);
 	return entries_flush(e);
@@ -2007,7 +2080,7 @@ out:
  * the ledger gets to them.  NULL when no second connection could be had:
  * the entries are then read on conn, after the master files, as before.
  */
-static PGconn *entries_ahead(PGconn *conn, const char *const p3[3])
+static PGconn *entries_ahead(PGconn *conn, const char *const p5[5])
 {
 	PQconninfoOption *opts = PQconninfo(conn);
 	const char *keys[64], *vals[64];
@@ -2055,11 +2128,21 @@ static PGconn *entries_ahead(PGconn *conn, const char *const p3[3])
 			goto fail_res;
 		PQclear(res);
 	}
+	/*
+	 * Its one statement walks the chain in order: no sort of the period
+	 * and no parallel plan (see entries_sql), and no JIT, whose compiling
+	 * costs more than it saves on a plan this simple.
+	 */
 	res = PQexecParams(c2, "SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', false), "
 			   "       pg_catalog.set_config('earmark.audit_book', $1, true), "
 			   "       pg_catalog.set_config('earmark.audit_from', $2, true), "
-			   "       pg_catalog.set_config('earmark.audit_to', $3, true)",
-			   3, NULL, p3, NULL, NULL, 0);
+			   "       pg_catalog.set_config('earmark.audit_to', $3, true), "
+			   "       pg_catalog.set_config('earmark.audit_first', $4, true), "
+			   "       pg_catalog.set_config('earmark.audit_last', $5, true), "
+			   "       pg_catalog.set_config('enable_sort', 'off', true), "
+			   "       pg_catalog.set_config('max_parallel_workers_per_gather', '0', true), "
+			   "       pg_catalog.set_config('jit', 'off', true)",
+			   5, NULL, p5, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		goto fail_res;
 	PQclear(res);
@@ -2077,7 +2160,9 @@ static int audit_export_once(PGconn *conn, const struct em_audit_export *a,
 			     struct em_audit_export_result *result, struct em_error *err)
 {
 	static const char *const xsd[] = { "ledger.xsd", "balances.xsd", "control.xsd" };
+	char first_seq[32] = "0", last_seq[32] = "0";
 	const char *p3[] = { a->book, a->from, a->to };
+	const char *p5[] = { a->book, a->from, a->to, first_seq, last_seq };
 	const char *p1[] = { a->book };
 	struct em_strbuf dir = EM_STRBUF_INIT, path = EM_STRBUF_INIT, zpath = EM_STRBUF_INIT;
 	char digests[EM_AUDIT_NFILES][65];
@@ -2121,16 +2206,38 @@ static int audit_export_once(PGconn *conn, const struct em_audit_export *a,
 	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 1))
 		snprintf(prev, sizeof(prev), "%s", PQgetvalue(res, 0, 1));
 	PQclear(res);
-	/* the selection, for the COPY streams (which take no parameters) */
+	/*
+	 * The period's posted vouchers: how many (the ledger's NumberOfEntries,
+	 * written before them) and their first and last chain position, which
+	 * bound the entries' walk along the chain (an index-only scan of 0021's
+	 * voucher_posted_date).
+	 */
 	res = em_db_exec(conn,
-			 "SELECT set_config('earmark.audit_book', $1, true), "
-			 "       set_config('earmark.audit_from', $2, true), "
-			 "       set_config('earmark.audit_to', $3, true)",
+			 "SELECT count(*), COALESCE(min(v.chain_seq), 0), COALESCE(max(v.chain_seq), 0) "
+			 "  FROM earmark.voucher v "
+			 " WHERE v.book_id = earmark.book_of($1) AND v.status = 'posted' "
+			 "   AND v.voucher_date BETWEEN $2::date AND $3::date",
 			 3, p3, PGRES_TUPLES_OK, 3, err);
 	if (!res)
 		goto out;
+	sum.vouchers = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	snprintf(first_seq, sizeof(first_seq), "%s", PQgetvalue(res, 0, 1));
+	snprintf(last_seq, sizeof(last_seq), "%s", PQgetvalue(res, 0, 2));
 	PQclear(res);
-	ahead = entries_ahead(conn, p3);
+	/* the selection, for the COPY streams (which take no parameters); no JIT, no parallel plan */
+	res = em_db_exec(conn,
+			 "SELECT set_config('earmark.audit_book', $1, true), "
+			 "       set_config('earmark.audit_from', $2, true), "
+			 "       set_config('earmark.audit_to', $3, true), "
+			 "       set_config('earmark.audit_first', $4, true), "
+			 "       set_config('earmark.audit_last', $5, true), "
+			 "       set_config('jit', 'off', true), "
+			 "       set_config('max_parallel_workers_per_gather', '0', true)",
+			 5, p5, PGRES_TUPLES_OK, 7, err);
+	if (!res)
+		goto out;
+	PQclear(res);
+	ahead = entries_ahead(conn, p5);
 	res = em_db_exec(conn,
 			 "SELECT b.name, COALESCE(h.seq, 0), COALESCE(encode(h.hash, 'hex'), repeat('0', 64)) "
 			 "  FROM earmark.book b LEFT JOIN earmark.chain_head h ON h.book_id = b.book_id "
@@ -2144,15 +2251,6 @@ static int audit_export_once(PGconn *conn, const struct em_audit_export *a,
 	snprintf(book_name, sizeof(book_name), "%s", PQgetvalue(res, 0, 0));
 	snprintf(head_seq, sizeof(head_seq), "%s", PQgetvalue(res, 0, 1));
 	snprintf(head_hash, sizeof(head_hash), "%s", PQgetvalue(res, 0, 2));
-	PQclear(res);
-	res = em_db_exec(conn,
-			 "SELECT count(*) FROM earmark.voucher v "
-			 " WHERE v.book_id = earmark.book_of($1) AND v.status = 'posted' "
-			 "   AND v.voucher_date BETWEEN $2::date AND $3::date",
-			 3, p3, PGRES_TUPLES_OK, 1, err);
-	if (!res)
-		goto out;
-	sum.vouchers = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
 	res = NULL;
 

@@ -732,7 +732,7 @@ typedef int (*leaf_fn)(struct verify *v, struct reader *r);
 /* What the handlers see: the element that just ended and its ancestors. */
 struct reader {
 	const char *file;
-	char path[8][32];      /* local names from the root */
+	const char *path[8];   /* local names from the root (the parser's dictionary holds them) */
 	int tag[8];            /* their index in enames + 1, 0 for another name */
 	int depth;
 	struct em_strbuf text; /* text of the element that ended */
@@ -755,28 +755,41 @@ static const struct ename {
 	{ "LineNo", -1, 0 }, { "Account", -1, 1 }, { "Side", -1, 2 }, { "Amount", -1, 3 },
 	{ "Fund", -1, 4 }, { "Project", -1, 5 }, { "Village", -1, 6 }, { "Household", -1, 7 },
 	{ "BankAccount", -1, 8 }, { "Category", -1, 9 }, { "Transaction", -1, -1 },
-	{ "Line", -1, -1 },
+	{ "Line", -1, -1 }, { "GeneralLedgerEntries", -1, -1 },
 };
 #define T_TRANSACTION 23   /* tags: index + 1 */
 #define T_LINE 24
+#define T_ENTRIES 25
+
+/*
+ * Names seen to their tags, by pointer, open addressing: a package uses a
+ * few dozen names.  Past half full (a file of many names) a name's tag is
+ * found by comparing, uncached.
+ */
+#define TAG_SLOTS 256
 
 struct tag_cache {
-	const xmlChar *ptr[64];
-	int tag[64];
+	const xmlChar *ptr[TAG_SLOTS];
+	int tag[TAG_SLOTS];
+	int n;
 };
 
 static int tag_of(struct tag_cache *c, const xmlChar *local)
 {
-	size_t h = (size_t)(((uint64_t)(uintptr_t)local * 0x9E3779B97F4A7C15ULL) >> 58);
+	size_t h = (size_t)(((uint64_t)(uintptr_t)local * 0x9E3779B97F4A7C15ULL) >> 56);
 	int tag = 0;
 
-	if (c->ptr[h] == local)
-		return c->tag[h];
+	for (; c->ptr[h]; h = (h + 1) & (TAG_SLOTS - 1))
+		if (c->ptr[h] == local)
+			return c->tag[h];
 	for (size_t i = 0; i < sizeof(enames) / sizeof(enames[0]); i++)
 		if (strcmp(enames[i].name, (const char *)local) == 0)
 			tag = (int)i + 1;
-	c->ptr[h] = local;
-	c->tag[h] = tag;
+	if (2 * (c->n + 1) <= TAG_SLOTS) {
+		c->ptr[h] = local;
+		c->tag[h] = tag;
+		c->n++;
+	}
 	return tag;
 }
 
@@ -838,7 +851,6 @@ static void sax_start(void *ctx, const xmlChar *local, const xmlChar *prefix, co
 {
 	struct part *p = ctx;
 	struct reader *r = &p->r;
-	size_t n = strlen((const char *)local);
 
 	(void)prefix, (void)nns, (void)ns, (void)nattr, (void)ndefaulted, (void)attrs;
 	if (!part_active(p))
@@ -854,10 +866,7 @@ static void sax_start(void *ctx, const xmlChar *local, const xmlChar *prefix, co
 		part_failed(p);
 		return;
 	}
-	if (n >= sizeof(r->path[0]))
-		n = sizeof(r->path[0]) - 1;
-	memcpy(r->path[r->depth], local, n);
-	r->path[r->depth][n] = '\0';
+	r->path[r->depth] = (const char *)local;
 	r->tag[r->depth++] = tag_of(&p->tags, local);
 	em_strbuf_reset(&r->text);
 	r->starting = 1;
@@ -1497,13 +1506,16 @@ struct vstate {
 	char f[16][256];          /* header fields by index below */
 	struct em_strbuf canon;   /* canonical text not yet digested */
 	EVP_MD_CTX *md;           /* SHA-256(ChainPrev || canonical text), fed as it is read */
+	EVP_MD *sha256;           /* fetched once: EVP_sha256() is fetched again at every init */
 	int header_done;
 	int md_failed;
 	int64_t debit, credit;
 	struct fund_sum funds[NF];
 	int nfunds;
+	struct em_strbuf memo;    /* the header's Memo: no length limit, unlike the fields above */
 	/* the line being read */
 	char l[11][256];
+	struct em_strbuf line_memo; /* the line's Memo, whole */
 	/* file-level */
 	int64_t declared_entries, declared_debit, declared_credit;
 	int64_t prev_seq;
@@ -1559,6 +1571,12 @@ static int money(struct verify *v, const char *file, const char *what, const cha
 	return 0;
 }
 
+/* The last day parse_time met: its date and its midnight in seconds since 1970. */
+static struct {
+	char date[10];
+	int64_t secs;
+} day_cache;
+
 /* YYYY-MM-DDTHH:MM:SS.ffffffZ, exactly, to microseconds since 1970. */
 static int parse_time(const char *s, int64_t *us)
 {
@@ -1572,14 +1590,17 @@ static int parse_time(const char *s, int64_t *us)
 	for (int i = 0; i < 7; i++)
 		if ((f[i] = digits(s + at[i], len[i])) < 0)
 			return -1;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = (int)f[0] - 1900;
-	tm.tm_mon = (int)f[1] - 1;
-	tm.tm_mday = (int)f[2];
-	tm.tm_hour = (int)f[3];
-	tm.tm_min = (int)f[4];
-	tm.tm_sec = (int)f[5];
-	*us = (int64_t)timegm(&tm) * 1000000 + f[6];
+	/* the day's midnight from timegm, once per day: vouchers come day after day */
+	if (memcmp(s, day_cache.date, 10) != 0) {
+		memset(&tm, 0, sizeof(tm));
+		tm.tm_year = (int)f[0] - 1900;
+		tm.tm_mon = (int)f[1] - 1;
+		tm.tm_mday = (int)f[2];
+		day_cache.secs = (int64_t)timegm(&tm);
+		memcpy(day_cache.date, s, 10);
+	}
+	/* timegm is linear in hours, minutes and seconds (it normalizes them the same way) */
+	*us = (day_cache.secs + f[3] * 3600 + f[4] * 60 + f[5]) * 1000000 + f[6];
 	return 0;
 }
 
@@ -1656,7 +1677,7 @@ static void voucher_header(struct verify *v)
 	h.vtype = vs->f[H_TYPE];
 	h.date = vs->f[H_DATE];
 	h.reverses = vs->f[H_REVERSES];
-	h.memo = vs->f[H_MEMO];
+	h.memo = vs->memo.buf;
 	h.prepared_by = vs->f[H_PREP];
 	h.reviewed_by = vs->f[H_REV];
 	h.posted_by = vs->f[H_POST];
@@ -1664,7 +1685,7 @@ static void voucher_header(struct verify *v)
 	em_canon_header(&vs->canon, &h);
 	hexbytes(vs->f[H_PREV], prev);
 	/* the chain step streamed: a voucher of 100,000 lines needs no 10 MB buffer */
-	if (EVP_DigestInit_ex(vs->md, EVP_sha256(), NULL) != 1 ||
+	if (EVP_DigestInit_ex(vs->md, vs->sha256, NULL) != 1 ||
 	    EVP_DigestUpdate(vs->md, prev, sizeof(prev)) != 1 ||
 	    EVP_DigestUpdate(vs->md, vs->canon.buf, vs->canon.len) != 1)
 		vs->md_failed = 1;
@@ -1705,7 +1726,8 @@ static int end_line(struct verify *v)
 			clean(num, sizeof(num), vs->f[H_NUMBER]);
 			return em_error_set(v->err, "ledger.xml: voucher %s has more than %d funds", num, NF);
 		}
-		snprintf(vs->funds[i].fund, sizeof(vs->funds[i].fund), "%s", vs->l[L_FUND]);
+		memcpy(vs->funds[i].fund, vs->l[L_FUND], sizeof(vs->funds[i].fund) - 1);
+		vs->funds[i].fund[sizeof(vs->funds[i].fund) - 1] = '\0';
 		vs->funds[i].debit = vs->funds[i].credit = 0;
 		vs->nfunds++;
 	}
@@ -1739,7 +1761,7 @@ static int end_line(struct verify *v)
 	cl.household = vs->l[L_HOUSEHOLD];
 	cl.bank_account = vs->l[L_BANK];
 	cl.category = vs->l[L_CATEGORY];
-	cl.memo = vs->l[L_MEMO];
+	cl.memo = vs->line_memo.buf;
 	em_canon_line(&vs->canon, &cl);
 	if (EVP_DigestUpdate(vs->md, vs->canon.buf, vs->canon.len) != 1)
 		vs->md_failed = 1;
@@ -1751,6 +1773,7 @@ static int end_line(struct verify *v)
 		v->credit_fen += fen;
 	for (i = 0; i < L_N; i++)
 		vs->l[i][0] = '\0';
+	em_strbuf_reset(&vs->line_memo);
 	return 0;
 }
 
@@ -1759,7 +1782,8 @@ static int end_voucher(struct verify *v)
 	char num[200], a[EM_MONEY_BUFSZ], b[EM_MONEY_BUFSZ], hex[65];
 	unsigned char next[EM_HASH_LEN];
 	int64_t seq = strtoll(vs->f[H_SEQ], NULL, 10), us;
-	struct em_strbuf k = EM_STRBUF_INIT;
+	char month[8];
+	int k;
 
 	clean(num, sizeof(num), vs->f[H_NUMBER]);
 	if (vs->debit != vs->credit) {
@@ -1808,25 +1832,25 @@ static int end_voucher(struct verify *v)
 		return EM_ERR;
 	}
 	vs->prev_seq = seq;
-	snprintf(vs->prev_hash, sizeof(vs->prev_hash), "%s", hex);
+	memcpy(vs->prev_hash, hex, sizeof(hex));
 	if (seq > v->max_seq) {
 		v->max_seq = seq;
-		snprintf(v->max_hash, sizeof(v->max_hash), "%s", hex);
+		memcpy(v->max_hash, hex, sizeof(hex));
 	}
 	/* checkpoints are each month's last link: keep one per month, not every link */
-	em_strbuf_add(&k, vs->f[H_DATE], strlen(vs->f[H_DATE]) >= 7 ? 7 : strlen(vs->f[H_DATE]));
+	for (k = 0; k < 7 && vs->f[H_DATE][k]; k++)
+		month[k] = vs->f[H_DATE][k];
+	month[k] = '\0';
 	{
-		struct smap_entry *m = smap_find(&v->months, k.buf, 1);
+		struct smap_entry *m = smap_find(&v->months, month, 1);
 
 		if (seq > m->a) {
 			m->a = seq;
-			free(m->hash);
-			m->hash = strdup(hex);
-			if (!m->hash)
+			if (!m->hash && !(m->hash = malloc(sizeof(hex))))
 				abort();
+			memcpy(m->hash, hex, sizeof(hex));
 		}
 	}
-	em_strbuf_release(&k);
 	v->vouchers++;
 	return 0;
 }
@@ -1842,6 +1866,17 @@ static int ledger_leaf(struct verify *v, struct reader *r)
 		int tag = r->tag[r->depth - 1], up = r->tag[r->depth - 2];
 		size_t n = r->text.len < 255 ? r->text.len : 255;
 
+		/* a memo is kept whole: the ledger puts no limit on its length */
+		if (up == T_LINE && tag && enames[tag - 1].l == L_MEMO) {
+			em_strbuf_reset(&vs->line_memo);
+			em_strbuf_add(&vs->line_memo, t, r->text.len);
+			return 0;
+		}
+		if (up == T_TRANSACTION && tag && enames[tag - 1].h == H_MEMO) {
+			em_strbuf_reset(&vs->memo);
+			em_strbuf_add(&vs->memo, t, r->text.len);
+			return 0;
+		}
 		if (up == T_LINE && tag && enames[tag - 1].l >= 0) {
 			memcpy(vs->l[enames[tag - 1].l], t, n);
 			vs->l[enames[tag - 1].l][n] = '\0';
@@ -1854,12 +1889,19 @@ static int ledger_leaf(struct verify *v, struct reader *r)
 		}
 		if (up == T_TRANSACTION && tag == T_LINE)
 			return end_line(v);
+		if (up == T_ENTRIES && tag == T_TRANSACTION)
+			return end_voucher(v);
 	}
 	if (r->starting) {
 		if (r->tag[r->depth - 1] == T_TRANSACTION) {
-			memset(vs->f, 0, sizeof(vs->f));
-			memset(vs->l, 0, sizeof(vs->l));
+			/* every field empty: a string's first byte is enough */
+			for (size_t i = 0; i < sizeof(vs->f) / sizeof(vs->f[0]); i++)
+				vs->f[i][0] = '\0';
+			for (size_t i = 0; i < sizeof(vs->l) / sizeof(vs->l[0]); i++)
+				vs->l[i][0] = '\0';
 			em_strbuf_reset(&vs->canon);
+			em_strbuf_reset(&vs->memo);
+			em_strbuf_reset(&vs->line_memo);
 			vs->header_done = 0;
 			vs->md_failed = 0;
 			vs->debit = vs->credit = 0;
@@ -2192,8 +2234,11 @@ int em_audit_verify(const char *path, const char *ca_path, const char *pin, FILE
 	memset(&bs, 0, sizeof(bs));
 	memset(&cs, 0, sizeof(cs));
 	em_strbuf_init(&vstate.canon);
+	em_strbuf_init(&vstate.memo);
+	em_strbuf_init(&vstate.line_memo);
 	vstate.md = EVP_MD_CTX_new();
-	if (!vstate.md)
+	vstate.sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (!vstate.md || !vstate.sha256)
 		abort();
 	vs = &vstate;
 	v.out = out;
@@ -2275,7 +2320,10 @@ out:
 		part_release(&parts[i]);
 	em_error_release(&v.cerr);
 	em_strbuf_release(&vstate.canon);
+	em_strbuf_release(&vstate.memo);
+	em_strbuf_release(&vstate.line_memo);
 	EVP_MD_CTX_free(vstate.md);
+	EVP_MD_free(vstate.sha256);
 	vs = NULL;
 	return ret;
 }

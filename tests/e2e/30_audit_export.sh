@@ -296,7 +296,7 @@ test_expect_success '--chain puts the intermediate CA into KeyInfo; the root CA 
 	grep "^ok   signature: valid; signed by CN=subsig,.*ECDSA-SHA256, 256 bits$" out
 '
 
-test_expect_success 'text XML escapes round-trips: the ledger is written as libxml2 writes it, the chain recomputes' '
+test_expect_success 'text XML escapes round-trips: the ledger escapes text as libxml2 does, the chain recomputes' '
 	cat >v_esc.csv <<-\EOF &&
 	account,side,amount,fund,project,village,household,bank_account,category,memo
 	1002,D,1.00,ZY2026-01,,,,622848001122334455,,"A&B <c> ""d"" \ e"
@@ -307,9 +307,13 @@ test_expect_success 'text XML escapes round-trips: the ledger is written as libx
 		--key signer.key --cert signer.pem -o esc.asice >out &&
 	unpack esc.asice u7 &&
 	N="*[local-name()" &&
-	grep -c -x -F -e "        <Memo>A&amp;B &lt;c&gt; &quot;d&quot; \\ e</Memo>" \
-		-e "        <Memo>x&gt;y</Memo>" u7/ledger.xml >actual &&
-	echo 2 >expected && test_cmp expected actual &&
+	grep -o -F -e "<Memo>A&amp;B &lt;c&gt; &quot;d&quot; \\ e</Memo></Line>" \
+		-e "<Memo>x&gt;y</Memo></Line>" u7/ledger.xml >actual &&
+	cat >expected <<-\EOF &&
+	<Memo>A&amp;B &lt;c&gt; &quot;d&quot; \ e</Memo></Line>
+	<Memo>x&gt;y</Memo></Line>
+	EOF
+	test_cmp expected actual &&
 	x u7/ledger.xml "//$N=\"Line\"][$N=\"LineNo\"]=\"1\"]/$N=\"Memo\"]" >actual &&
 	echo "A&B <c> \"d\" \\ e" >expected && test_cmp expected actual &&
 	xmllint --stream --noout --nonet --schema u7/schemas/ledger.xsd u7/ledger.xml &&
@@ -317,6 +321,28 @@ test_expect_success 'text XML escapes round-trips: the ledger is written as libx
 		META-INF/signatures001.xml) 2>err && grep -x OK err &&
 	env -u PGHOST "$EARMARK" audit verify esc.asice --ca ca.pem >out &&
 	grep -x "ok   ledger.xml: valid, as signed; 1 vouchers balance in total and per fund (D1, D2), accounts, funds and dimensions known, hash chain recomputes (D8)" out
+'
+
+test_expect_success 'memos of any length: a voucher and a line memo of 400 bytes verify, in earmark and in xmlsec1' '
+	long=$(printf "专项资金%.0s" $(seq 1 34)) &&
+	test "$(printf %s "$long" | wc -c)" -gt 255 &&
+	cat >v_long.csv <<-EOF &&
+	account,side,amount,fund,project,village,household,bank_account,category,memo
+	1002,D,2.00,ZY2026-01,,,,622848001122334455,,$long
+	4001,C,2.00,ZY2026-01,,,,,,x
+	EOF
+	"$EARMARK" "${CLERK[@]}" voucher draft v_long.csv --date 2026-06-04 --memo "$long" >ref &&
+	"$EARMARK" "${REV[@]}" voucher review "$(cat ref)" >/dev/null &&
+	"$EARMARK" "${BK[@]}" voucher post "$(cat ref)" >/dev/null &&
+	"$EARMARK" "${AUD[@]}" audit export --from 2026-06-04 --to 2026-06-04 \
+		--key signer.key --cert signer.pem -o long.asice >out &&
+	unpack long.asice u7l &&
+	test "$(grep -c -F "<Memo>$long</Memo>" u7l/ledger.xml)" = 2 &&
+	(cd u7l && xmlsec1 --verify --enabled-key-data x509 --trusted-pem ../ca.pem \
+		META-INF/signatures001.xml) 2>err && grep -x OK err &&
+	env -u PGHOST "$EARMARK" audit verify long.asice --ca ca.pem >out &&
+	grep "^ok   ledger.xml: valid, as signed; 1 vouchers balance" out &&
+	grep "hash chain recomputes (D8)" out
 '
 
 # balances FILE: the rows of a balances.xml, one a line: account|fund|opening|debit|credit|closing.
@@ -410,6 +436,59 @@ test_expect_success 'with no second connection to be had the export reads its en
 	grep -c "<Transaction>" l1 >n && test "$(cat n)" -ge 6 &&
 	env -u PGHOST "$EARMARK" audit verify one.asice --ca ca.pem >out &&
 	grep -x "one.asice: package verifies" out
+'
+
+test_expect_success 'entries follow the chain, not the dates or the drafting; a link outside the period is named; lines by number (D8)' '
+	cat >v_ord.csv <<-\EOF &&
+	account,side,amount,fund,project,village,household,bank_account,category,memo
+	1002,D,3.00,ZY2026-01,,,,622848001122334455,,first
+	4001,C,1.00,ZY2026-01,,,,,,second
+	4001,C,2.00,ZY2026-01,,,,,,third
+	EOF
+	# drafted A (Jul 20) then B (Jul 10), posted B then A, then C (Jul 5) drafted and posted:
+	# the chain is B, A, C; the dates C, B, A; the drafts (voucher ids) A, B, C
+	"$EARMARK" "${CLERK[@]}" voucher draft v_ord.csv --date 2026-07-20 >refA &&
+	"$EARMARK" "${CLERK[@]}" voucher draft v_ord.csv --date 2026-07-10 >refB &&
+	for r in refB refA; do
+		"$EARMARK" "${REV[@]}" voucher review "$(cat $r)" >/dev/null &&
+		"$EARMARK" "${BK[@]}" voucher post "$(cat $r)" >/dev/null || exit 1
+	done &&
+	post v_ord.csv 2026-07-05 &&
+	test_psql -c "SELECT number_text FROM earmark.voucher WHERE status = '\''posted'\''
+	              AND voucher_date >= '\''2026-07-01'\'' ORDER BY chain_seq" >expected &&
+	test_psql -c "SELECT number_text FROM earmark.voucher WHERE status = '\''posted'\''
+	              AND voucher_date >= '\''2026-07-01'\'' ORDER BY voucher_date" >by_date &&
+	test_psql -c "SELECT number_text FROM earmark.voucher WHERE status = '\''posted'\''
+	              AND voucher_date >= '\''2026-07-01'\'' ORDER BY voucher_id" >by_draft &&
+	! cmp -s expected by_date && ! cmp -s expected by_draft && ! cmp -s by_date by_draft &&
+	"$EARMARK" "${AUD[@]}" audit export --from 2026-07-01 --to 2026-07-31 \
+		--key signer.key --cert signer.pem -o ord.asice >out &&
+	unpack ord.asice u8 &&
+	N="*[local-name()" &&
+	xmllint --xpath "//$N=\"Transaction\"]/$N=\"Number\"]/text()" u8/ledger.xml >actual &&
+	test_cmp expected actual &&
+	for i in 1 2 3; do
+		xmllint --xpath "//$N=\"Transaction\"][$i]/$N=\"Line\"]/$N=\"LineNo\"]/text()" \
+			u8/ledger.xml >actual &&
+		printf "1\n2\n3\n" >expected && test_cmp expected actual || exit 1
+	done &&
+	# one voucher header, and one ledger line, to a line of text
+	grep -c "^    <Transaction><ChainSeq>[0-9]*</ChainSeq>.*</ChainHash>\$" u8/ledger.xml >actual &&
+	echo 3 >expected && test_cmp expected actual &&
+	grep -c "^      <Line><LineNo>[0-9]*</LineNo>.*</Memo></Line>\$" u8/ledger.xml >actual &&
+	echo 9 >expected && test_cmp expected actual &&
+	env -u PGHOST "$EARMARK" audit verify ord.asice --ca ca.pem >out &&
+	grep -x "ok   ledger.xml: valid, as signed; 3 vouchers balance in total and per fund (D1, D2), accounts, funds and dimensions known, hash chain recomputes (D8)" out &&
+	# Jul 1 to 15 holds C and B but not A, the link between them: C names A as its ChainPrev
+	"$EARMARK" "${AUD[@]}" audit export --from 2026-07-01 --to 2026-07-15 \
+		--key signer.key --cert signer.pem -o gap.asice >out &&
+	unpack gap.asice u9 &&
+	x u9/ledger.xml "//$N=\"Transaction\"][$N=\"Date\"]=\"2026-07-05\"]/$N=\"ChainPrev\"]" >actual &&
+	test_psql -c "SELECT encode(chain_hash, '\''hex'\'') FROM earmark.voucher
+	              WHERE voucher_date = '\''2026-07-20'\'' AND status = '\''posted'\''" >expected &&
+	test_cmp expected actual &&
+	env -u PGHOST "$EARMARK" audit verify gap.asice --ca ca.pem >out &&
+	grep -x "gap.asice: package verifies" out
 '
 
 test_done
