@@ -491,4 +491,17 @@ test_expect_success 'entries follow the chain, not the dates or the drafting; a 
 	grep -x "gap.asice: package verifies" out
 '
 
+test_expect_success 'an auditor who sees only some townships is refused at the start: a package is the whole book (T1)' '
+	"$EARMARK" --book "$BOOK" user add e30_tclerk --role clerk --township 610826101 >out &&
+	test_psql -c "GRANT earmark_auditor TO e30_tclerk" &&
+	test_psql -c "SELECT count(*) FROM earmark.audit_package" >before &&
+	test_expect_code 1 "$EARMARK" --user e30_tclerk --book "$BOOK" audit export \
+		--from 2026-03-01 --to 2026-04-30 --key signer.key --cert signer.pem -o scoped.asice 2>err &&
+	grep -q "^earmark: error: an audit package covers the whole book, and '\''e30_tclerk'\'' sees only some townships of book '\''E30'\'' (township scope)$" err &&
+	grep -q "earmark user scope e30_tclerk --county" err &&
+	test ! -e scoped.asice &&
+	test_psql -c "SELECT count(*) FROM earmark.audit_package" >after &&
+	test_cmp before after
+'
+
 test_done
