@@ -41,8 +41,9 @@
 --    voucher_id = ANY (vs)", which no cached plan can use an index for, so
 --    PostgreSQL planned them afresh every time; the posting's case (the
 --    vouchers given) and the reports' or backfill's (a date range, or all)
---    are now separate statements.  Together with 1-3, 0.8 ms of PL/pgSQL
---    self time a voucher was such planning (track_functions).
+--    are now separate statements.  Over 300 vouchers (track_functions):
+--    batch_unchanged 0.2 ms a call before, 0.015 after; spend_rows 1.45 ms,
+--    then 0.56.
 --
 -- 5. A voucher's spend rules ran three times, at the draft, the review and
 --    the posting, though between them nothing they read had usually
