@@ -2072,6 +2072,22 @@ out:
 	return ret;
 }
 
+
+/*
+ * The selection, for the COPY streams, which take no parameters ($1 book,
+ * $2 from, $3 to, $4 and $5 the first and last chain position): set for
+ * the transaction on each connection that reads the package, with no JIT
+ * and no parallel plan there.
+ */
+#define SELECTION_SQL \
+	"SELECT pg_catalog.set_config('earmark.audit_book', $1, true), " \
+	"       pg_catalog.set_config('earmark.audit_from', $2, true), " \
+	"       pg_catalog.set_config('earmark.audit_to', $3, true), " \
+	"       pg_catalog.set_config('earmark.audit_first', $4, true), " \
+	"       pg_catalog.set_config('earmark.audit_last', $5, true), " \
+	"       pg_catalog.set_config('jit', 'off', true), " \
+	"       pg_catalog.set_config('max_parallel_workers_per_gather', '0', true)"
+
 /*
  * The entries' COPY, sent ahead on a second connection of the same user
  * that reads the same snapshot (pg_export_snapshot): the server finds and
@@ -2129,19 +2145,12 @@ static PGconn *entries_ahead(PGconn *conn, const char *const p5[5])
 		PQclear(res);
 	}
 	/*
-	 * Its one statement walks the chain in order: no sort of the period
-	 * and no parallel plan (see entries_sql), and no JIT, whose compiling
-	 * costs more than it saves on a plan this simple.
+	 * The selection, and: its one statement walks the chain in order, so
+	 * no sort of the period either (see entries_sql).
 	 */
-	res = PQexecParams(c2, "SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', false), "
-			   "       pg_catalog.set_config('earmark.audit_book', $1, true), "
-			   "       pg_catalog.set_config('earmark.audit_from', $2, true), "
-			   "       pg_catalog.set_config('earmark.audit_to', $3, true), "
-			   "       pg_catalog.set_config('earmark.audit_first', $4, true), "
-			   "       pg_catalog.set_config('earmark.audit_last', $5, true), "
-			   "       pg_catalog.set_config('enable_sort', 'off', true), "
-			   "       pg_catalog.set_config('max_parallel_workers_per_gather', '0', true), "
-			   "       pg_catalog.set_config('jit', 'off', true)",
+	res = PQexecParams(c2, SELECTION_SQL ", "
+			   "       pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', false), "
+			   "       pg_catalog.set_config('enable_sort', 'off', true)",
 			   5, NULL, p5, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		goto fail_res;
@@ -2224,16 +2233,7 @@ static int audit_export_once(PGconn *conn, const struct em_audit_export *a,
 	snprintf(first_seq, sizeof(first_seq), "%s", PQgetvalue(res, 0, 1));
 	snprintf(last_seq, sizeof(last_seq), "%s", PQgetvalue(res, 0, 2));
 	PQclear(res);
-	/* the selection, for the COPY streams (which take no parameters); no JIT, no parallel plan */
-	res = em_db_exec(conn,
-			 "SELECT set_config('earmark.audit_book', $1, true), "
-			 "       set_config('earmark.audit_from', $2, true), "
-			 "       set_config('earmark.audit_to', $3, true), "
-			 "       set_config('earmark.audit_first', $4, true), "
-			 "       set_config('earmark.audit_last', $5, true), "
-			 "       set_config('jit', 'off', true), "
-			 "       set_config('max_parallel_workers_per_gather', '0', true)",
-			 5, p5, PGRES_TUPLES_OK, 7, err);
+	res = em_db_exec(conn, SELECTION_SQL, 5, p5, PGRES_TUPLES_OK, 7, err);
 	if (!res)
 		goto out;
 	PQclear(res);
