@@ -90,7 +90,7 @@ BEGIN
 		RETURN;
 	END IF;
 	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c
-	                WHERE c.oid = t AND c.relkind = 'r' AND c.relowner = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user)) THEN
+	                WHERE c.oid = t AND c.relkind = 'r' AND c.relowner = current_user::regrole) THEN
 		RAISE EXCEPTION 'a temporary table em_spend that earmark did not make is in the way of the spend rules'
 			USING ERRCODE = '42P07', HINT = 'drop it (DROP TABLE pg_temp.em_spend) or use a new session';
 	END IF;
