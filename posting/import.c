@@ -80,14 +80,19 @@ static const char *echo(struct em_strbuf *sb, const char *value)
 /* COPY text format: backslash, tab, newline and carriage return escaped. */
 static void copy_field(struct em_strbuf *out, const char *v)
 {
-	for (; *v; v++) {
+	for (;;) {
+		size_t plain = strcspn(v, "\\\t\n\r"); /* the run that needs no escape, at once */
+
+		em_strbuf_add(out, v, plain);
+		v += plain;
 		switch (*v) {
+		case '\0': return;
 		case '\\': em_strbuf_adds(out, "\\\\"); break;
 		case '\t': em_strbuf_adds(out, "\\t"); break;
 		case '\n': em_strbuf_adds(out, "\\n"); break;
-		case '\r': em_strbuf_adds(out, "\\r"); break;
-		default: em_strbuf_addc(out, *v);
+		default: em_strbuf_adds(out, "\\r"); break;
 		}
+		v++;
 	}
 }
 

@@ -22,7 +22,7 @@
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;
 BEGIN;
-SELECT plan(90);
+SELECT plan(92);
 -- Calls of the spend rules are counted (pg_temp.rule_runs), to show when
 -- review and posting do not run them again (0019).
 SET track_functions = 'pl';
@@ -367,6 +367,23 @@ SELECT matches(pg_temp.error_of(format('SELECT pg_temp.undone(%L)',
 	'H3: the refusal names both rows by their file lines');
 RESET ROLE;
 SELECT is(pg_temp.state(), :'s2', 'H3: the refused batch wrote nothing');
+
+-- H2: one household twice for one item, and nothing else wrong.  The
+-- checks leave that to household_payment_once when the payments are
+-- written (0022); its refusal rolls the writes back, and the checks run
+-- again counting duplicates, to name both lines.
+SELECT pg_temp.stage($$[
+	{"line_no": 2, "household": "H0004", "amount_fen": 100000, "fund": "F1"},
+	{"line_no": 3, "household": "H0004", "amount_fen": 100000, "fund": "F1"}]$$) AS st6 \gset
+SET ROLE t_pb_clerk;
+SELECT is(pg_temp.error_of(format('SELECT pg_temp.undone(%L)',
+		format($$SELECT earmark.pay_batch('B1', %s, 'B-004', '2026-10-21', 'pay-dup', 'pay_dup.csv')$$, :st6))),
+	E'EMH02: payment batch refused: 2 problems; nothing was written\n2 problems:\n'
+	'  pay_dup.csv:2: household ''H0004'' appears more than once for item ''主房'' of project ''PH'' (H2)\n'
+	'  pay_dup.csv:3: household ''H0004'' appears more than once for item ''主房'' of project ''PH'' (H2)',
+	'H2: a household twice for one item is refused by the payments'' unique index, both lines named');
+RESET ROLE;
+SELECT is(pg_temp.state(), :'s2', 'H2: the batch refused at its writes wrote nothing');
 
 -- 5,000 rows -----------------------------------------------------------------------------------
 

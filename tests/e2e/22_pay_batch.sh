@@ -315,7 +315,7 @@ test_expect_success 'pay batch beyond the household cap names the file lines (H2
 
 # --- a good batch ----------------------------------------------------------
 
-test_expect_success 'a good batch is prepared as two drafts, its payments issued' '
+test_expect_success 'a good batch is prepared as two drafts, its payments issued, memos kept whole' '
 	"$EARMARK" "${CLERK[@]}" pay batch "$FIX/batch_good.csv" --code B2026-11-01 --date 2026-11-16 \
 		--key e22-batch-1 >out 2>err &&
 	echo "batch '\''B2026-11-01'\'': 4 household payments prepared as two drafts; review and post them with earmark pay review / pay post" >expected &&
@@ -330,6 +330,9 @@ test_expect_success 'a good batch is prepared as two drafts, its payments issued
 	  JOIN earmark.household h ON h.book_id = p.book_id AND h.household_id = p.household_id
 	 ORDER BY p.line_no;
 	SELECT count(*) FROM earmark.pay_staging;
+	SELECT l.line_no, replace(replace(l.memo, chr(9), $$<TAB>$$), chr(10), $$<LF>$$) FROM earmark.line l
+	  JOIN earmark.pay_batch b ON b.book_id = l.book_id AND b.payable_voucher_id = l.voucher_id
+	 WHERE l.household_id IS NOT NULL ORDER BY l.line_no;
 	EOF
 	cat >expected <<-\EOF &&
 	B2026-11-01|2026-11-16|batch_good.csv|e22-batch-1|e22_clerk|转|draft|付|draft
@@ -338,6 +341,10 @@ test_expect_success 'a good batch is prepared as two drafts, its payments issued
 	4|H0005|4000000|D级危房改造|B2026-11-01-000004|issued
 	5|H0006|1500000|C级危房加固|B2026-11-01-000005|issued
 	0
+	1|危房改造补助 H0001
+	2|危房改造补助 H0002
+	3|危房改造补助 H0005
+	4|加固\补助<TAB>第二期<LF>复核 H0006
 	EOF
 	test_cmp expected actual
 '
