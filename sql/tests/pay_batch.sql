@@ -22,7 +22,7 @@
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;
 BEGIN;
-SELECT plan(92);
+SELECT plan(93);
 -- Calls of the spend rules are counted (pg_temp.rule_runs), to show when
 -- review and posting do not run them again (0019).
 SET track_functions = 'pl';
@@ -571,6 +571,12 @@ SELECT is_empty($$
 
 -- What the foreign keys did, per statement (0010) -----------------------------------------
 
+-- The batches above ran in this transaction; while each wrote its rows, the
+-- triggers trusted its own resolution of their references (0022), and the
+-- mark is gone once the rows are written: the refusals below are in the
+-- same transaction.
+SELECT is((SELECT count(*) FROM earmark.refs_resolved), 0::bigint,
+	'refs: no batch of this transaction left its mark behind (0022)');
 INSERT INTO earmark.voucher (book_id, voucher_date, memo) VALUES (:book_id, '2026-10-24', 'direct') RETURNING voucher_id AS raw \gset
 SELECT throws_ok(format($$INSERT INTO earmark.line (book_id, voucher_id, line_no, account_id, side, amount_fen, fund_id, household_id)
 		SELECT %s, %s, 1, account_id, 'D', 100, (SELECT fund_id FROM earmark.fund WHERE code = 'F1'), -1
