@@ -716,8 +716,8 @@ static struct verify *io_verify;   /* xmlsec's IO callbacks have no context */
  * small: they are read first, parsed, and kept, and xmlsec digests those
  * same bytes from memory.  ledger.xml, balances.xml and control.xml are
  * large: xmlsec's read of each Reference is the only read, and every chunk
- * it digests is pushed, in the same pass, into a SAX parser that validates
- * it against its schema and runs the content checks.  So what is checked is
+ * it digests goes, in the same pass, to a SAX parser that validates it
+ * against its schema and runs the content checks.  So what is checked is
  * exactly what was digested, and nothing is read twice.
  *
  * A content failure found while xmlsec reads is kept (v->cerr, v->cfail)
@@ -736,7 +736,7 @@ struct reader {
 	int tag[8];            /* their index in enames + 1, 0 for another name */
 	int depth;
 	struct em_strbuf text; /* text of the element that ended */
-	int starting;          /* 1 at an element's start, 0 at its end */
+	int starting;          /* 1 at the start of a Transaction or a Line, 0 at an end */
 };
 
 /*
@@ -851,6 +851,7 @@ static void sax_start(void *ctx, const xmlChar *local, const xmlChar *prefix, co
 {
 	struct part *p = ctx;
 	struct reader *r = &p->r;
+	int tag;
 
 	(void)prefix, (void)nns, (void)ns, (void)nattr, (void)ndefaulted, (void)attrs;
 	if (!part_active(p))
@@ -866,9 +867,13 @@ static void sax_start(void *ctx, const xmlChar *local, const xmlChar *prefix, co
 		part_failed(p);
 		return;
 	}
+	tag = tag_of(&p->tags, local);
 	r->path[r->depth] = (const char *)local;
-	r->tag[r->depth++] = tag_of(&p->tags, local);
+	r->tag[r->depth++] = tag;
 	em_strbuf_reset(&r->text);
+	/* only the ledger looks at starts, and only at a Transaction's and a Line's */
+	if (tag != T_TRANSACTION && tag != T_LINE)
+		return;
 	r->starting = 1;
 	if (p->leaf(p->v, r) < 0)
 		part_failed(p);
@@ -957,10 +962,19 @@ out:
 	xmlFreeDoc(doc);
 }
 
-/* Starts the validating SAX parser of part p, when xmlsec opens it. */
-static void part_start(struct part *p)
+struct pipeline;
+static int pull_read(void *ctx, char *buf, int len);
+
+/*
+ * Part p from its first byte to its last: a validating SAX parser that
+ * pulls the bytes xmlsec read, chunk by chunk, from the pipeline (a pull
+ * parser does less per element than a push parser fed the same chunks),
+ * then the verdict: well-formed and valid?  Runs on the parsing thread.
+ */
+static void part_parse(struct part *p, struct pipeline *pl)
 {
 	struct verify *v = p->v;
+	char safe[200];
 
 	if (v->cfail >= 0)
 		return;
@@ -983,30 +997,16 @@ static void part_start(struct part *p)
 	p->plugged = &p->sax;
 	p->plugged_ud = p;
 	p->plug = xmlSchemaSAXPlug(p->vc, &p->plugged, &p->plugged_ud);
-	p->pc = p->plug ? xmlCreatePushParserCtxt(p->plugged, p->plugged_ud, NULL, 0, p->name) : NULL;
+	p->pc = p->plug ? xmlCreateIOParserCtxt(p->plugged, p->plugged_ud, pull_read, NULL, pl,
+						XML_CHAR_ENCODING_NONE) : NULL;
 	if (!p->pc || xmlCtxtUseOptions(p->pc, XML_PARSE_NONET | XML_PARSE_NOWARNING |
 					XML_PARSE_NOERROR | XML_PARSE_NOCDATA) < 0) {
 		em_error_set(v->err, "could not read '%s'", p->name);
 		part_failed(p);
-	}
-}
-
-static void part_push(struct part *p, const char *buf, int len)
-{
-	if (part_active(p))
-		xmlParseChunk(p->pc, buf, len, 0);
-}
-
-/* The end of part p's bytes: the parser finishes; well-formed and valid? */
-static void part_end(struct part *p)
-{
-	struct verify *v = p->v;
-	char safe[200];
-
-	if (!part_active(p))
 		return;
-	xmlParseChunk(p->pc, NULL, 0, 1);
-	if (v->cfail >= 0)
+	}
+	xmlParseDocument(p->pc);
+	if (!part_active(p))
 		return;
 	if (!p->pc->wellFormed || !xmlSchemaIsValid(p->vc) || p->r.depth != 0) {
 		const xmlError *e = xmlCtxtGetLastError(p->pc);
@@ -1046,8 +1046,9 @@ static void part_release(struct part *p)
  * ZIP entry and digesting it) go on in the caller's thread, and each chunk
  * they read is handed over, in order, to the thread that parses, validates
  * and checks it.  The two overlap; the order of the bytes, and so every
- * result, is the same as if one thread did both.  Without a thread (it
- * could not be started) the chunks are parsed where they are read.
+ * result, is the same as if one thread did both.  A data file arrives as
+ * C_START, its C_DATA chunks and C_END; its parser pulls the chunks until
+ * C_END, and what it leaves unread (it stopped at a failure) is dropped.
  */
 #define CHUNK (256 * 1024)
 #define QUEUE 8
@@ -1068,17 +1069,52 @@ struct pipeline {
 	int head, count;
 	pthread_t th;
 	int running;
+	struct chunk cur;    /* the parsing thread's: the chunk being read */
+	int off;             /* how much of it the parser has */
+	int pending;         /* cur is not a part's: the main loop takes it next */
 };
 
-static void chunk_run(struct chunk *c)
+/* The next chunk handed over, waiting for it. */
+static struct chunk pipeline_take(struct pipeline *pl)
 {
-	if (c->kind == C_START)
-		part_start(c->part);
-	else if (c->kind == C_DATA)
-		part_push(c->part, c->buf, c->len);
-	else if (c->kind == C_END)
-		part_end(c->part);
-	free(c->buf);
+	struct chunk c;
+
+	pthread_mutex_lock(&pl->mu);
+	while (pl->count == 0)
+		pthread_cond_wait(&pl->cv, &pl->mu);
+	c = pl->q[pl->head];
+	pl->head = (pl->head + 1) % QUEUE;
+	pl->count--;
+	pthread_cond_broadcast(&pl->cv);
+	pthread_mutex_unlock(&pl->mu);
+	return c;
+}
+
+/*
+ * The parser's read: the bytes of the current part's chunks, 0 at its
+ * C_END.  Another part's C_START or C_STOP before it (xmlsec closed the
+ * entry before its end) is an error here, and kept for the main loop.
+ */
+static int pull_read(void *ctx, char *buf, int len)
+{
+	struct pipeline *pl = ctx;
+
+	while (pl->cur.kind == C_DATA && pl->off == pl->cur.len) {
+		free(pl->cur.buf);
+		pl->cur = pipeline_take(pl);
+		pl->off = 0;
+	}
+	if (pl->cur.kind == C_END)
+		return 0;
+	if (pl->cur.kind != C_DATA) {
+		pl->pending = 1;
+		return -1;
+	}
+	if (len > pl->cur.len - pl->off)
+		len = pl->cur.len - pl->off;
+	memcpy(buf, pl->cur.buf + pl->off, (size_t)len);
+	pl->off += len;
+	return len;
 }
 
 static void *pipeline_main(void *arg)
@@ -1086,32 +1122,30 @@ static void *pipeline_main(void *arg)
 	struct pipeline *pl = arg;
 
 	for (;;) {
-		struct chunk c;
+		struct chunk c = pl->pending ? pl->cur : pipeline_take(pl);
 
-		pthread_mutex_lock(&pl->mu);
-		while (pl->count == 0)
-			pthread_cond_wait(&pl->cv, &pl->mu);
-		c = pl->q[pl->head];
-		pl->head = (pl->head + 1) % QUEUE;
-		pl->count--;
-		pthread_cond_broadcast(&pl->cv);
-		pthread_mutex_unlock(&pl->mu);
+		pl->pending = 0;
 		if (c.kind == C_STOP)
 			return NULL;
-		chunk_run(&c);
+		if (c.kind != C_START) {
+			free(c.buf);   /* the rest of a part whose parser stopped */
+			continue;
+		}
+		/* the parser's first read takes the first chunk */
+		pl->cur.kind = C_DATA;
+		pl->cur.buf = NULL;
+		pl->cur.len = pl->off = 0;
+		part_parse(c.part, pl);
+		if (pl->cur.kind == C_DATA)
+			free(pl->cur.buf);
 	}
 }
 
-/* Hands a chunk (buf now the pipeline's) to the parsing thread, or parses it here. */
+/* Hands a chunk (buf now the pipeline's) to the parsing thread. */
 static void pipeline_put(struct pipeline *pl, struct part *part, int kind, char *buf, int len)
 {
 	struct chunk c = { part, kind, buf, len };
 
-	if (!pl->running) {
-		if (kind != C_STOP)
-			chunk_run(&c);
-		return;
-	}
 	pthread_mutex_lock(&pl->mu);
 	while (pl->count == QUEUE)
 		pthread_cond_wait(&pl->cv, &pl->mu);
@@ -1121,20 +1155,23 @@ static void pipeline_put(struct pipeline *pl, struct part *part, int kind, char 
 	pthread_mutex_unlock(&pl->mu);
 }
 
-static void pipeline_start(struct pipeline *pl)
+/* Starts the parsing thread.  Returns 0, or -1 when it could not. */
+static int pipeline_start(struct pipeline *pl)
 {
 	memset(pl, 0, sizeof(*pl));
 	if (pthread_mutex_init(&pl->mu, NULL) != 0)
-		return;
+		return -1;
 	if (pthread_cond_init(&pl->cv, NULL) != 0) {
 		pthread_mutex_destroy(&pl->mu);
-		return;
+		return -1;
 	}
 	pl->running = pthread_create(&pl->th, NULL, pipeline_main, pl) == 0;
 	if (!pl->running) {
 		pthread_cond_destroy(&pl->cv);
 		pthread_mutex_destroy(&pl->mu);
+		return -1;
 	}
+	return 0;
 }
 
 /* Waits until every chunk handed over is parsed, and ends the thread. */
@@ -1350,11 +1387,14 @@ static int check_signature(struct verify *v, const char *ca_path)
 		em_error_set(v->err, "could not set xmlsec's allow-lists");
 		goto out;
 	}
+	if (pipeline_start(&pl) < 0) {
+		em_error_set(v->err, "could not start the thread that parses the package's files");
+		goto out;
+	}
 	/* the content checks run inside xmlsec's reads; their failure waits in cerr */
 	io_verify = v;
 	io_pipeline = &pl;
 	v->err = &v->cerr;
-	pipeline_start(&pl);
 	rc = xmlSecDSigCtxVerify(ctx, v->signature);
 	pipeline_finish(&pl);
 	v->err = err;
