@@ -53,6 +53,7 @@
 #include <libxml/xmlreader.h>
 #include <libxml/xmlschemas.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <xmlsec/crypto.h>
 #include <xmlsec/errors.h>
@@ -1570,6 +1571,54 @@ static void cert_names(struct verify *v, X509 *c)
 	OPENSSL_free(der);
 }
 
+/*
+ * DESIGN section 6: verify trusts the given CA and nothing else.  xmlsec's
+ * keys manager also loads OpenSSL's default trust (X509_STORE_set_default_paths:
+ * the system's CA store, or SSL_CERT_FILE and SSL_CERT_DIR), so a signer
+ * issued by any of those passed its check.  The signer's certificate is
+ * verified again against a store that holds the given CA alone (a trust
+ * anchor even when it is not self-signed, as xmlsec takes it), the
+ * package's other certificates untrusted intermediates.
+ */
+static int chains_to_ca(struct verify *v, xmlSecKeyDataPtr x509, X509 *cert, const char *ca_path)
+{
+	X509_STORE *store = X509_STORE_new();
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	STACK_OF(X509) *others = sk_X509_new_null();
+	BIO *b = BIO_new_file(ca_path, "r");
+	X509 *ca = b ? PEM_read_bio_X509_AUX(b, NULL, NULL, NULL) : NULL;
+	xmlSecSize n = xmlSecOpenSSLKeyDataX509GetCertsSize(x509);
+	int ret = EM_ERR;
+
+	if (!store || !ctx || !others || !ca || X509_STORE_add_cert(store, ca) != 1 ||
+	    X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN) != 1) {
+		em_error_set(v->err, "could not load the CA certificate '%s'", ca_path);
+		goto out;
+	}
+	for (xmlSecSize i = 0; i < n; i++) {
+		X509 *c = xmlSecOpenSSLKeyDataX509GetCert(x509, i);
+
+		if (c && c != cert && !sk_X509_push(others, c))
+			abort();
+	}
+	if (X509_STORE_CTX_init(ctx, store, cert, others) != 1 || X509_verify_cert(ctx) != 1) {
+		em_error_set(v->err, "the signer's certificate does not chain to the CA '%s'", ca_path);
+		em_error_detail(v->err, "OpenSSL: %s",
+				X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+		em_error_hint(v->err, "only the --ca certificate is trusted, not the system's CA store "
+			      "nor SSL_CERT_FILE or SSL_CERT_DIR");
+		goto out;
+	}
+	ret = 0;
+out:
+	sk_X509_free(others);   /* the certificates are xmlsec's */
+	X509_free(ca);
+	BIO_free(b);
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(store);
+	return ret;
+}
+
 static int check_signature(struct verify *v, const char *ca_path)
 {
 	const xmlSecTransformId sig_ids[] = { xmlSecTransformExclC14NId, xmlSecTransformRsaSha256Id,
@@ -1578,6 +1627,7 @@ static int check_signature(struct verify *v, const char *ca_path)
 	xmlSecKeysMngrPtr mngr = NULL;
 	xmlSecDSigCtxPtr ctx = NULL;
 	X509 *cert = NULL;
+	xmlSecKeyDataPtr x509;
 	struct em_error *err = v->err;
 	struct pipeline pl;
 	int ret = EM_ERR, rc;
@@ -1647,15 +1697,14 @@ static int check_signature(struct verify *v, const char *ca_path)
 			     "signing or signed with another key");
 		goto out;
 	}
-	{
-		xmlSecKeyDataPtr x = xmlSecKeyGetData(ctx->signKey, xmlSecOpenSSLKeyDataX509Id);
-
-		cert = x ? xmlSecOpenSSLKeyDataX509GetKeyCert(x) : NULL;
-	}
+	x509 = xmlSecKeyGetData(ctx->signKey, xmlSecOpenSSLKeyDataX509Id);
+	cert = x509 ? xmlSecOpenSSLKeyDataX509GetKeyCert(x509) : NULL;
 	if (!cert) {
 		em_error_set(v->err, "the signing key did not come from an X.509 certificate");
 		goto out;
 	}
+	if (chains_to_ca(v, x509, cert, ca_path) < 0)
+		goto out;
 	cert_names(v, cert);
 	{
 		EVP_PKEY *k = X509_get0_pubkey(cert);
