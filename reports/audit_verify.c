@@ -37,7 +37,8 @@
  * Each file is read from the ZIP once.  Memory: the content pass keeps one
  * voucher, the master-file codes, the account x fund movements, the fund
  * totals and one chain link per month, and a few chunks in flight between
- * the reading and the parsing thread; the files themselves are streamed.
+ * the reading, the parsing and the checking thread; the files themselves
+ * are streamed.
  */
 #include <ctype.h>
 #include <pthread.h>
@@ -52,6 +53,7 @@
 #include <libxml/xmlreader.h>
 #include <libxml/xmlschemas.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <xmlsec/crypto.h>
 #include <xmlsec/errors.h>
@@ -716,8 +718,8 @@ static struct verify *io_verify;   /* xmlsec's IO callbacks have no context */
  * small: they are read first, parsed, and kept, and xmlsec digests those
  * same bytes from memory.  ledger.xml, balances.xml and control.xml are
  * large: xmlsec's read of each Reference is the only read, and every chunk
- * it digests is pushed, in the same pass, into a SAX parser that validates
- * it against its schema and runs the content checks.  So what is checked is
+ * it digests goes, in the same pass, to a SAX parser that validates it
+ * against its schema and runs the content checks.  So what is checked is
  * exactly what was digested, and nothing is read twice.
  *
  * A content failure found while xmlsec reads is kept (v->cerr, v->cfail)
@@ -729,14 +731,17 @@ static struct verify *io_verify;   /* xmlsec's IO callbacks have no context */
 struct reader;
 typedef int (*leaf_fn)(struct verify *v, struct reader *r);
 
-/* What the handlers see: the element that just ended and its ancestors. */
+/* What the checks see: the element that just ended and its ancestors. */
 struct reader {
 	const char *file;
 	const char *path[8];   /* local names from the root (the parser's dictionary holds them) */
 	int tag[8];            /* their index in enames + 1, 0 for another name */
 	int depth;
-	struct em_strbuf text; /* text of the element that ended */
-	int starting;          /* 1 at an element's start, 0 at its end */
+	struct {
+		const char *buf;  /* text of the element that ended, NUL-terminated */
+		size_t len;
+	} text;
+	int starting;          /* 1 at the start of a Transaction or a Line, 0 at an end */
 };
 
 /*
@@ -805,13 +810,22 @@ struct part {
 	xmlSAXHandler sax;
 	xmlSAXHandlerPtr plugged;  /* what the schema plug put in front (it restores these two) */
 	void *plugged_ud;
+	/* the parsing thread's */
 	xmlParserCtxtPtr pc;
-	struct reader r;
-	struct tag_cache tags;
+	struct pipeline *pl;       /* where its events go */
+	struct em_strbuf events;   /* events not yet handed to the checking thread */
+	struct em_strbuf text;     /* text of the element being parsed */
+	int depth;                 /* of the element being parsed */
+	const xmlChar *started;    /* its name, while its start is not yet an event */
+	int stopped;               /* refused (an event says why); parses no further */
 	const xmlChar *plain_ns;   /* a namespace already seen not to be XInclude */
 	struct em_strbuf why;      /* the first schema error */
+	/* the checking thread's */
+	struct reader r;
+	struct tag_cache tags;
+	int done;                  /* parsed to its end, valid, every check held */
+	/* the main thread's */
 	int opened, xsd_opened;    /* xmlsec opened it, its schema (once each) */
-	int done;                  /* parsed to its end */
 };
 
 static int named(struct reader *r, int up, const char *name)
@@ -832,71 +846,162 @@ static void schema_error(void *ctx, xmlErrorPtr e)
 	}
 }
 
-/* A content failure of part p: kept for after the signature; parsing stops. */
-static void part_failed(struct part *p)
+/*
+ * Two threads share a part's work (see "the threads" below): the parsing
+ * thread parses and validates it and turns what its handlers see into
+ * events; the checking thread replays the events into a struct reader and
+ * runs the part's checks.  Events, in a byte string: a kind, the length of
+ * the data, the data, a NUL.
+ *   E_START  an element with children starts; the data is its local
+ *            name's pointer
+ *   E_END    it ends; the data is its text
+ *   E_LEAF   an element without children, start and end in one: its
+ *            local name's pointer, then its text (most elements are)
+ *   E_FAIL   the parsing thread refused the part: message NUL detail
+ *   E_DONE   parsed to its end, well-formed and valid
+ * Only the checking thread writes the error and v->cfail while both run,
+ * each failure in the order of the part's bytes, so the first one found
+ * is the one told, as when one thread did both.
+ */
+enum { E_START = 'S', E_END = 'E', E_LEAF = 'L', E_FAIL = 'F', E_DONE = 'D' };
+#define EVENT_BATCH (64 * 1024)
+
+static int cfail_of(struct verify *v)
 {
-	if (p->v->cfail < 0)
-		p->v->cfail = p->index;
-	if (p->pc)
-		xmlStopParser(p->pc);
+	return __atomic_load_n(&v->cfail, __ATOMIC_ACQUIRE);
 }
 
+/* A content failure of part p: kept for after the signature. */
+static void part_failed(struct part *p)
+{
+	if (cfail_of(p->v) < 0)
+		__atomic_store_n(&p->v->cfail, p->index, __ATOMIC_RELEASE);
+}
+
+static void batch_put(struct pipeline *pl, struct part *p, char *buf, size_t len);
+
+/* Hands part p's events so far to the checking thread. */
+static void flush_events(struct part *p)
+{
+	size_t n;
+	char *buf = em_strbuf_detach(&p->events, &n);
+
+	batch_put(p->pl, p, buf, n);
+}
+
+/* An event whose data is name (when not NULL: a pointer) then len bytes. */
+static void emit(struct part *p, int kind, const xmlChar *name, const void *data, size_t len)
+{
+	struct em_strbuf *e = &p->events;
+	size_t head = name ? sizeof(name) : 0, n = head + len;
+	size_t need = 1 + sizeof(n) + n + 1;
+	char *at;
+
+	/* a batch's room is made once, not per event */
+	if (e->alloc - e->len <= need)
+		em_strbuf_grow(e, need > EVENT_BATCH ? need : EVENT_BATCH + 256);
+	at = e->buf + e->len;
+	at[0] = (char)kind;
+	memcpy(at + 1, &n, sizeof(n));
+	if (name)
+		memcpy(at + 1 + sizeof(n), &name, sizeof(name));
+	if (len)
+		memcpy(at + 1 + sizeof(n) + head, data, len);
+	at[need - 1] = '\0';
+	e->len += need;
+	e->buf[e->len] = '\0';
+	if (e->len >= EVENT_BATCH || kind == E_FAIL || kind == E_DONE)
+		flush_events(p);
+}
+
+/* The parsing thread refuses part p: the checking thread will say why. */
+static void refuse(struct part *p, const char *detail, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void refuse(struct part *p, const char *detail, const char *fmt, ...)
+{
+	struct em_strbuf why = EM_STRBUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	em_strbuf_vaddf(&why, fmt, ap);
+	va_end(ap);
+	em_strbuf_add(&why, "", 1);
+	em_strbuf_adds(&why, detail ? detail : "");
+	emit(p, E_FAIL, NULL, why.buf, why.len);
+	em_strbuf_release(&why);
+	p->stopped = 1;
+}
+
+/*
+ * Whether the parsing thread goes on with part p.  When not, its handlers
+ * do nothing and its parser's next read finds the end (pull_read): no
+ * xmlStopParser from a handler, which in libxml2 2.9 frees the input a
+ * handler's caller may still be reading (a use after free under ASan when
+ * called from the characters handler; the push parser crashed when
+ * stopped from the start handler at an XInclude element).
+ */
 static int part_active(struct part *p)
 {
-	return p->pc && p->v->cfail < 0;
+	return p->pc && !p->stopped && cfail_of(p->v) < 0;
 }
 
 static void sax_start(void *ctx, const xmlChar *local, const xmlChar *prefix, const xmlChar *uri,
 		      int nns, const xmlChar **ns, int nattr, int ndefaulted, const xmlChar **attrs)
 {
 	struct part *p = ctx;
-	struct reader *r = &p->r;
 
 	(void)prefix, (void)nns, (void)ns, (void)nattr, (void)ndefaulted, (void)attrs;
 	if (!part_active(p))
 		return;
 	if (uri && uri != p->plain_ns && strstr((const char *)uri, "XInclude")) {
-		em_error_set(p->v->err, "%s has an XInclude element; refused", p->name);
-		part_failed(p);
+		refuse(p, NULL, "%s has an XInclude element; refused", p->name);
 		return;
 	}
 	p->plain_ns = uri;   /* the parser's dictionary repeats the pointer */
-	if (r->depth == 8) {
-		em_error_set(p->v->err, "%s nests too deep", p->name);
-		part_failed(p);
+	if (p->depth == 8) {
+		refuse(p, NULL, "%s nests too deep", p->name);
 		return;
 	}
-	r->path[r->depth] = (const char *)local;
-	r->tag[r->depth++] = tag_of(&p->tags, local);
-	em_strbuf_reset(&r->text);
-	r->starting = 1;
-	if (p->leaf(p->v, r) < 0)
-		part_failed(p);
+	/* the element before has children: its start is an event of its own */
+	if (p->started)
+		emit(p, E_START, p->started, NULL, 0);
+	p->started = local;
+	p->depth++;
+	em_strbuf_reset(&p->text);
 }
 
 static void sax_end(void *ctx, const xmlChar *local, const xmlChar *prefix, const xmlChar *uri)
 {
 	struct part *p = ctx;
-	struct reader *r = &p->r;
 
 	(void)local, (void)prefix, (void)uri;
-	if (!part_active(p) || r->depth == 0)
+	if (!part_active(p) || p->depth == 0)
 		return;
-	r->starting = 0;
-	if (p->leaf(p->v, r) < 0) {
-		part_failed(p);
-		return;
-	}
-	r->depth--;
-	em_strbuf_reset(&r->text);
+	if (p->started)
+		emit(p, E_LEAF, p->started, p->text.buf, p->text.len);
+	else
+		emit(p, E_END, NULL, p->text.buf, p->text.len);
+	p->started = NULL;
+	p->depth--;
+	em_strbuf_reset(&p->text);
 }
 
 static void sax_text(void *ctx, const xmlChar *ch, int len)
 {
 	struct part *p = ctx;
+	struct em_strbuf *t = &p->text;
 
-	if (part_active(p) && p->r.depth > 0)
-		em_strbuf_add(&p->r.text, ch, (size_t)len);
+	if (!part_active(p) || p->depth == 0)
+		return;
+	if (t->alloc - t->len > (size_t)len) {
+		/* the usual case, without em_strbuf_add's three calls */
+		memcpy(t->buf + t->len, ch, (size_t)len);
+		t->len += (size_t)len;
+		t->buf[t->len] = '\0';
+	} else {
+		em_strbuf_add(t, ch, (size_t)len);
+	}
 }
 
 static void sax_dtd(void *ctx, const xmlChar *name, const xmlChar *eid, const xmlChar *sid)
@@ -904,10 +1009,8 @@ static void sax_dtd(void *ctx, const xmlChar *name, const xmlChar *eid, const xm
 	struct part *p = ctx;
 
 	(void)name, (void)eid, (void)sid;
-	if (!part_active(p))
-		return;
-	em_error_set(p->v->err, "%s has a DOCTYPE; DTDs and entities are refused", p->name);
-	part_failed(p);
+	if (part_active(p))
+		refuse(p, NULL, "%s has a DOCTYPE; DTDs and entities are refused", p->name);
 }
 
 static void sax_entity(void *ctx, const xmlChar *name)
@@ -915,10 +1018,74 @@ static void sax_entity(void *ctx, const xmlChar *name)
 	struct part *p = ctx;
 
 	(void)name;
-	if (!part_active(p))
+	if (part_active(p))
+		refuse(p, NULL, "%s uses an entity; refused", p->name);
+}
+
+/*
+ * The checking thread: part p's events in buf, replayed into p->r for the
+ * part's checks (leaf).  Only a Transaction's and a Line's start reach the
+ * checks: nothing else looks at a start.  Nothing is checked after the
+ * first failure.
+ */
+static void check_start(struct part *p, const xmlChar *local)
+{
+	struct reader *r = &p->r;
+	int tag = tag_of(&p->tags, local);
+
+	r->path[r->depth] = (const char *)local;
+	r->tag[r->depth++] = tag;
+	if (tag != T_TRANSACTION && tag != T_LINE)
 		return;
-	em_error_set(p->v->err, "%s uses an entity; refused", p->name);
-	part_failed(p);
+	r->starting = 1;
+	r->text.buf = "";
+	r->text.len = 0;
+	if (p->leaf(p->v, r) < 0)
+		part_failed(p);
+}
+
+static void check_end(struct part *p, const char *text, size_t len)
+{
+	struct reader *r = &p->r;
+
+	r->starting = 0;
+	r->text.buf = text;
+	r->text.len = len;
+	if (p->leaf(p->v, r) < 0)
+		part_failed(p);
+	r->depth--;
+}
+
+static void check_events(struct part *p, const char *buf, size_t len)
+{
+	struct verify *v = p->v;
+	size_t off = 0;
+
+	while (off < len && cfail_of(v) < 0) {
+		int kind = buf[off];
+		const char *data = buf + off + 1 + sizeof(size_t);
+		const xmlChar *local;
+		size_t n;
+
+		memcpy(&n, buf + off + 1, sizeof(n));
+		off += 1 + sizeof(n) + n + 1;
+		if (kind == E_START || kind == E_LEAF) {
+			memcpy(&local, data, sizeof(local));
+			check_start(p, local);
+		}
+		if (kind == E_LEAF && cfail_of(v) < 0)
+			check_end(p, data + sizeof(local), n - sizeof(local));
+		else if (kind == E_END)
+			check_end(p, data, n);
+		else if (kind == E_FAIL) {
+			em_error_set(v->err, "%s", data);
+			if (data[strlen(data) + 1])
+				em_error_detail(v->err, "%s", data + strlen(data) + 1);
+			part_failed(p);
+		} else if (kind == E_DONE) {
+			p->done = 1;
+		}
+	}
 }
 
 /*
@@ -957,13 +1124,23 @@ out:
 	xmlFreeDoc(doc);
 }
 
-/* Starts the validating SAX parser of part p, when xmlsec opens it. */
-static void part_start(struct part *p)
+struct pipeline;
+static int pull_read(void *ctx, char *buf, int len);
+
+/*
+ * Part p from its first byte to its last: a validating SAX parser that
+ * pulls the bytes xmlsec read, chunk by chunk, from the pipeline (a pull
+ * parser does less per element than a push parser fed the same chunks),
+ * then the verdict: well-formed and valid?  Runs on the parsing thread.
+ */
+static void part_parse(struct part *p, struct pipeline *pl)
 {
 	struct verify *v = p->v;
+	char safe[200];
 
-	if (v->cfail >= 0)
+	if (cfail_of(v) >= 0)
 		return;
+	p->pl = pl;
 	memset(&p->sax, 0, sizeof(p->sax));
 	p->sax.initialized = XML_SAX2_MAGIC;
 	p->sax.startElementNs = sax_start;
@@ -975,40 +1152,24 @@ static void part_start(struct part *p)
 	p->sax.reference = sax_entity;
 	p->vc = xmlSchemaNewValidCtxt(p->schema);
 	if (!p->vc) {
-		em_error_set(v->err, "could not validate '%s'", p->name);
-		part_failed(p);
+		refuse(p, NULL, "could not validate '%s'", p->name);
 		return;
 	}
 	xmlSchemaSetValidStructuredErrors(p->vc, schema_error, &p->why);
 	p->plugged = &p->sax;
 	p->plugged_ud = p;
 	p->plug = xmlSchemaSAXPlug(p->vc, &p->plugged, &p->plugged_ud);
-	p->pc = p->plug ? xmlCreatePushParserCtxt(p->plugged, p->plugged_ud, NULL, 0, p->name) : NULL;
+	p->pc = p->plug ? xmlCreateIOParserCtxt(p->plugged, p->plugged_ud, pull_read, NULL, pl,
+						XML_CHAR_ENCODING_NONE) : NULL;
 	if (!p->pc || xmlCtxtUseOptions(p->pc, XML_PARSE_NONET | XML_PARSE_NOWARNING |
 					XML_PARSE_NOERROR | XML_PARSE_NOCDATA) < 0) {
-		em_error_set(v->err, "could not read '%s'", p->name);
-		part_failed(p);
+		refuse(p, NULL, "could not read '%s'", p->name);
+		return;
 	}
-}
-
-static void part_push(struct part *p, const char *buf, int len)
-{
-	if (part_active(p))
-		xmlParseChunk(p->pc, buf, len, 0);
-}
-
-/* The end of part p's bytes: the parser finishes; well-formed and valid? */
-static void part_end(struct part *p)
-{
-	struct verify *v = p->v;
-	char safe[200];
-
+	xmlParseDocument(p->pc);
 	if (!part_active(p))
 		return;
-	xmlParseChunk(p->pc, NULL, 0, 1);
-	if (v->cfail >= 0)
-		return;
-	if (!p->pc->wellFormed || !xmlSchemaIsValid(p->vc) || p->r.depth != 0) {
+	if (!p->pc->wellFormed || !xmlSchemaIsValid(p->vc) || p->depth != 0) {
 		const xmlError *e = xmlCtxtGetLastError(p->pc);
 
 		if (!p->why.len && e && e->message && !p->pc->wellFormed)
@@ -1016,12 +1177,10 @@ static void part_end(struct part *p)
 		while (p->why.len && p->why.buf[p->why.len - 1] == '\n')
 			p->why.buf[--p->why.len] = '\0';
 		clean(safe, sizeof(safe), p->why.len ? p->why.buf : "not well-formed XML");
-		em_error_set(v->err, "%s does not validate against %s", p->name, p->xsd);
-		em_error_detail(v->err, "%s", safe);
-		part_failed(p);
+		refuse(p, safe, "%s does not validate against %s", p->name, p->xsd);
 		return;
 	}
-	p->done = 1;
+	emit(p, E_DONE, NULL, NULL, 0);
 }
 
 static void part_release(struct part *p)
@@ -1035,50 +1194,133 @@ static void part_release(struct part *p)
 	xmlSchemaFreeValidCtxt(p->vc);
 	xmlSchemaFree(p->schema);
 	em_strbuf_release(&p->xsd_body);
-	em_strbuf_release(&p->r.text);
+	em_strbuf_release(&p->events);
+	em_strbuf_release(&p->text);
 	em_strbuf_release(&p->why);
 }
 
-/* ---- xmlsec's IO: the package's signed entries, each opened once ---------- */
+/* ---- the threads ------------------------------------------------------------ */
 
 /*
- * The parsing runs on a thread of its own: xmlsec's reads (inflating the
- * ZIP entry and digesting it) go on in the caller's thread, and each chunk
- * they read is handed over, in order, to the thread that parses, validates
- * and checks it.  The two overlap; the order of the bytes, and so every
- * result, is the same as if one thread did both.  Without a thread (it
- * could not be started) the chunks are parsed where they are read.
+ * Three threads share the reading of the data files.  xmlsec's reads
+ * (inflating the ZIP entry and digesting it) go on in the caller's thread,
+ * and each chunk they read is handed over, in order, to the parsing thread,
+ * which parses and validates it; the events of its handlers go, in order
+ * too, to the checking thread, which runs the content checks.  The three
+ * overlap; the order of the bytes and of the events, and so every result,
+ * is the same as if one thread did all.
+ *
+ * A data file arrives at the parsing thread as C_START, its C_DATA chunks
+ * and C_END; its parser pulls the chunks until C_END (a pull parser does
+ * less per element than a push parser fed the same chunks), and what it
+ * leaves unread (it stopped at a failure) is dropped.
  */
 #define CHUNK (256 * 1024)
 #define QUEUE 8
 
 enum { C_START, C_DATA, C_END, C_STOP };
 
+/*
+ * What goes between the threads: a chunk of a data file for the parsing
+ * thread (kind C_*), or a batch of a part's events for the checking thread
+ * (part NULL ends it).
+ */
 struct chunk {
 	struct part *part;
 	int kind;
 	char *buf;
-	int len;
+	size_t len;
+};
+
+struct queue {
+	struct chunk q[QUEUE];
+	int head, count;
+	pthread_cond_t cv;   /* the queue changed */
 };
 
 struct pipeline {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct chunk q[QUEUE];
-	int head, count;
-	pthread_t th;
+	pthread_mutex_t mu;  /* of both queues */
+	struct queue chunks; /* to the parsing thread */
+	struct queue events; /* to the checking thread */
+	pthread_t th, check_th;
 	int running;
+	struct part *part;   /* the parsing thread's: the part being parsed */
+	struct chunk cur;    /* the chunk being read */
+	size_t off;          /* how much of it the parser has */
+	int pending;         /* cur is not a part's: the main loop takes it next */
 };
 
-static void chunk_run(struct chunk *c)
+/* Hands c (its buf now the queue's) over, waiting for room. */
+static void queue_put(struct pipeline *pl, struct queue *q, struct chunk c)
 {
-	if (c->kind == C_START)
-		part_start(c->part);
-	else if (c->kind == C_DATA)
-		part_push(c->part, c->buf, c->len);
-	else if (c->kind == C_END)
-		part_end(c->part);
-	free(c->buf);
+	pthread_mutex_lock(&pl->mu);
+	while (q->count == QUEUE)
+		pthread_cond_wait(&q->cv, &pl->mu);
+	q->q[(q->head + q->count) % QUEUE] = c;
+	q->count++;
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&pl->mu);
+}
+
+/* The next chunk handed over, waiting for it. */
+static struct chunk queue_take(struct pipeline *pl, struct queue *q)
+{
+	struct chunk c;
+
+	pthread_mutex_lock(&pl->mu);
+	while (q->count == 0)
+		pthread_cond_wait(&q->cv, &pl->mu);
+	c = q->q[q->head];
+	q->head = (q->head + 1) % QUEUE;
+	q->count--;
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&pl->mu);
+	return c;
+}
+
+/* Hands a chunk (buf now the pipeline's) to the parsing thread. */
+static void pipeline_put(struct pipeline *pl, struct part *part, int kind, char *buf, size_t len)
+{
+	struct chunk c = { part, kind, buf, len };
+
+	queue_put(pl, &pl->chunks, c);
+}
+
+/* Hands part p's events (buf now the checking thread's) over; p NULL ends it. */
+static void batch_put(struct pipeline *pl, struct part *p, char *buf, size_t len)
+{
+	struct chunk c = { p, 0, buf, len };
+
+	queue_put(pl, &pl->events, c);
+}
+
+/*
+ * The parser's read: the bytes of the current part's chunks, 0 at its
+ * C_END or once the part is no longer active.  Another part's C_START or C_STOP before it (xmlsec closed the
+ * entry before its end) is an error here, and kept for the main loop.
+ */
+static int pull_read(void *ctx, char *buf, int len)
+{
+	struct pipeline *pl = ctx;
+
+	if (!part_active(pl->part))
+		return 0;   /* refused, or a check failed: nothing more is parsed */
+	while (pl->cur.kind == C_DATA && pl->off == pl->cur.len) {
+		free(pl->cur.buf);
+		pl->cur = queue_take(pl, &pl->chunks);
+		pl->off = 0;
+	}
+	if (pl->cur.kind == C_END)
+		return 0;
+	if (pl->cur.kind != C_DATA) {
+		pl->pending = 1;
+		return -1;
+	}
+	if ((size_t)len > pl->cur.len - pl->off)
+		len = (int)(pl->cur.len - pl->off);
+	memcpy(buf, pl->cur.buf + pl->off, (size_t)len);
+	pl->off += (size_t)len;
+	return len;
 }
 
 static void *pipeline_main(void *arg)
@@ -1086,68 +1328,84 @@ static void *pipeline_main(void *arg)
 	struct pipeline *pl = arg;
 
 	for (;;) {
-		struct chunk c;
+		struct chunk c = pl->pending ? pl->cur : queue_take(pl, &pl->chunks);
 
-		pthread_mutex_lock(&pl->mu);
-		while (pl->count == 0)
-			pthread_cond_wait(&pl->cv, &pl->mu);
-		c = pl->q[pl->head];
-		pl->head = (pl->head + 1) % QUEUE;
-		pl->count--;
-		pthread_cond_broadcast(&pl->cv);
-		pthread_mutex_unlock(&pl->mu);
+		pl->pending = 0;
 		if (c.kind == C_STOP)
 			return NULL;
-		chunk_run(&c);
+		if (c.kind != C_START) {
+			free(c.buf);   /* the rest of a part whose parser stopped */
+			continue;
+		}
+		/* the parser's first read takes the first chunk */
+		pl->cur.kind = C_DATA;
+		pl->cur.buf = NULL;
+		pl->cur.len = pl->off = 0;
+		pl->part = c.part;
+		part_parse(c.part, pl);
+		if (pl->cur.kind == C_DATA)
+			free(pl->cur.buf);
 	}
 }
 
-/* Hands a chunk (buf now the pipeline's) to the parsing thread, or parses it here. */
-static void pipeline_put(struct pipeline *pl, struct part *part, int kind, char *buf, int len)
+static void *checker_main(void *arg)
 {
-	struct chunk c = { part, kind, buf, len };
+	struct pipeline *pl = arg;
 
-	if (!pl->running) {
-		if (kind != C_STOP)
-			chunk_run(&c);
-		return;
+	for (;;) {
+		struct chunk b = queue_take(pl, &pl->events);
+
+		if (!b.part)
+			return NULL;
+		check_events(b.part, b.buf, b.len);
+		free(b.buf);
 	}
-	pthread_mutex_lock(&pl->mu);
-	while (pl->count == QUEUE)
-		pthread_cond_wait(&pl->cv, &pl->mu);
-	pl->q[(pl->head + pl->count) % QUEUE] = c;
-	pl->count++;
-	pthread_cond_broadcast(&pl->cv);
-	pthread_mutex_unlock(&pl->mu);
 }
 
-static void pipeline_start(struct pipeline *pl)
+/* Starts the parsing and the checking thread.  Returns 0, or -1 when it could not. */
+static int pipeline_start(struct pipeline *pl)
 {
+	int mu = 0, cv = 0, bcv = 0, checker = 0;
+
 	memset(pl, 0, sizeof(*pl));
-	if (pthread_mutex_init(&pl->mu, NULL) != 0)
-		return;
-	if (pthread_cond_init(&pl->cv, NULL) != 0) {
-		pthread_mutex_destroy(&pl->mu);
-		return;
-	}
+	if (!(mu = pthread_mutex_init(&pl->mu, NULL) == 0) ||
+	    !(cv = pthread_cond_init(&pl->chunks.cv, NULL) == 0) ||
+	    !(bcv = pthread_cond_init(&pl->events.cv, NULL) == 0) ||
+	    !(checker = pthread_create(&pl->check_th, NULL, checker_main, pl) == 0))
+		goto out;
 	pl->running = pthread_create(&pl->th, NULL, pipeline_main, pl) == 0;
-	if (!pl->running) {
-		pthread_cond_destroy(&pl->cv);
-		pthread_mutex_destroy(&pl->mu);
+out:
+	if (pl->running)
+		return 0;
+	if (checker) {
+		batch_put(pl, NULL, NULL, 0);
+		pthread_join(pl->check_th, NULL);
 	}
+	if (bcv)
+		pthread_cond_destroy(&pl->events.cv);
+	if (cv)
+		pthread_cond_destroy(&pl->chunks.cv);
+	if (mu)
+		pthread_mutex_destroy(&pl->mu);
+	return -1;
 }
 
-/* Waits until every chunk handed over is parsed, and ends the thread. */
+/* Waits until every chunk handed over is parsed and checked, and ends the threads. */
 static void pipeline_finish(struct pipeline *pl)
 {
 	if (!pl->running)
 		return;
 	pipeline_put(pl, NULL, C_STOP, NULL, 0);
 	pthread_join(pl->th, NULL);
-	pthread_cond_destroy(&pl->cv);
+	batch_put(pl, NULL, NULL, 0);
+	pthread_join(pl->check_th, NULL);
+	pthread_cond_destroy(&pl->events.cv);
+	pthread_cond_destroy(&pl->chunks.cv);
 	pthread_mutex_destroy(&pl->mu);
 	pl->running = 0;
 }
+
+/* ---- xmlsec's IO: the package's signed entries, each opened once ---------- */
 
 struct io {
 	struct part *part;   /* a data file being parsed, or NULL */
@@ -1313,6 +1571,54 @@ static void cert_names(struct verify *v, X509 *c)
 	OPENSSL_free(der);
 }
 
+/*
+ * DESIGN section 6: verify trusts the given CA and nothing else.  xmlsec's
+ * keys manager also loads OpenSSL's default trust (X509_STORE_set_default_paths:
+ * the system's CA store, or SSL_CERT_FILE and SSL_CERT_DIR), so a signer
+ * issued by any of those passed its check.  The signer's certificate is
+ * verified again against a store that holds the given CA alone (a trust
+ * anchor even when it is not self-signed, as xmlsec takes it), the
+ * package's other certificates untrusted intermediates.
+ */
+static int chains_to_ca(struct verify *v, xmlSecKeyDataPtr x509, X509 *cert, const char *ca_path)
+{
+	X509_STORE *store = X509_STORE_new();
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	STACK_OF(X509) *others = sk_X509_new_null();
+	BIO *b = BIO_new_file(ca_path, "r");
+	X509 *ca = b ? PEM_read_bio_X509_AUX(b, NULL, NULL, NULL) : NULL;
+	xmlSecSize n = xmlSecOpenSSLKeyDataX509GetCertsSize(x509);
+	int ret = EM_ERR;
+
+	if (!store || !ctx || !others || !ca || X509_STORE_add_cert(store, ca) != 1 ||
+	    X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN) != 1) {
+		em_error_set(v->err, "could not load the CA certificate '%s'", ca_path);
+		goto out;
+	}
+	for (xmlSecSize i = 0; i < n; i++) {
+		X509 *c = xmlSecOpenSSLKeyDataX509GetCert(x509, i);
+
+		if (c && c != cert && !sk_X509_push(others, c))
+			abort();
+	}
+	if (X509_STORE_CTX_init(ctx, store, cert, others) != 1 || X509_verify_cert(ctx) != 1) {
+		em_error_set(v->err, "the signer's certificate does not chain to the CA '%s'", ca_path);
+		em_error_detail(v->err, "OpenSSL: %s",
+				X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+		em_error_hint(v->err, "only the --ca certificate is trusted, not the system's CA store "
+			      "nor SSL_CERT_FILE or SSL_CERT_DIR");
+		goto out;
+	}
+	ret = 0;
+out:
+	sk_X509_free(others);   /* the certificates are xmlsec's */
+	X509_free(ca);
+	BIO_free(b);
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(store);
+	return ret;
+}
+
 static int check_signature(struct verify *v, const char *ca_path)
 {
 	const xmlSecTransformId sig_ids[] = { xmlSecTransformExclC14NId, xmlSecTransformRsaSha256Id,
@@ -1321,6 +1627,7 @@ static int check_signature(struct verify *v, const char *ca_path)
 	xmlSecKeysMngrPtr mngr = NULL;
 	xmlSecDSigCtxPtr ctx = NULL;
 	X509 *cert = NULL;
+	xmlSecKeyDataPtr x509;
 	struct em_error *err = v->err;
 	struct pipeline pl;
 	int ret = EM_ERR, rc;
@@ -1350,11 +1657,14 @@ static int check_signature(struct verify *v, const char *ca_path)
 		em_error_set(v->err, "could not set xmlsec's allow-lists");
 		goto out;
 	}
+	if (pipeline_start(&pl) < 0) {
+		em_error_set(v->err, "could not start the thread that parses the package's files");
+		goto out;
+	}
 	/* the content checks run inside xmlsec's reads; their failure waits in cerr */
 	io_verify = v;
 	io_pipeline = &pl;
 	v->err = &v->cerr;
-	pipeline_start(&pl);
 	rc = xmlSecDSigCtxVerify(ctx, v->signature);
 	pipeline_finish(&pl);
 	v->err = err;
@@ -1387,15 +1697,14 @@ static int check_signature(struct verify *v, const char *ca_path)
 			     "signing or signed with another key");
 		goto out;
 	}
-	{
-		xmlSecKeyDataPtr x = xmlSecKeyGetData(ctx->signKey, xmlSecOpenSSLKeyDataX509Id);
-
-		cert = x ? xmlSecOpenSSLKeyDataX509GetKeyCert(x) : NULL;
-	}
+	x509 = xmlSecKeyGetData(ctx->signKey, xmlSecOpenSSLKeyDataX509Id);
+	cert = x509 ? xmlSecOpenSSLKeyDataX509GetKeyCert(x509) : NULL;
 	if (!cert) {
 		em_error_set(v->err, "the signing key did not come from an X.509 certificate");
 		goto out;
 	}
+	if (chains_to_ca(v, x509, cert, ca_path) < 0)
+		goto out;
 	cert_names(v, cert);
 	{
 		EVP_PKEY *k = X509_get0_pubkey(cert);
@@ -2224,7 +2533,8 @@ int em_audit_verify(const char *path, const char *ca_path, const char *pin, FILE
 		parts[i].xsd = em_audit_files[EM_AUDIT_PARTS + i];
 		parts[i].leaf = leaves[i];
 		parts[i].r.file = parts[i].name;
-		em_strbuf_init(&parts[i].r.text);
+		em_strbuf_init(&parts[i].events);
+		em_strbuf_init(&parts[i].text);
 		em_strbuf_init(&parts[i].why);
 		em_strbuf_init(&parts[i].xsd_body);
 	}

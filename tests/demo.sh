@@ -354,8 +354,10 @@ rm -rf "$TOP/var/audit-unpacked" && mkdir -p "$TOP/var/audit-unpacked"
 (
 	cd "$TOP/var/audit-unpacked"
 	unzip -q "$TOP/out/audit/DEMO-2026.asice"
-	echo '$ xmlsec1 --verify --enabled-key-data x509 --trusted-pem demo-ca.pem META-INF/signatures001.xml'
-	xmlsec1 --verify --enabled-key-data x509 --trusted-pem "$TOP/out/audit/demo-ca.pem" \
+	# the variables keep xmlsec1 from trusting OpenSSL's default CAs besides --trusted-pem
+	echo '$ SSL_CERT_FILE=/dev/null SSL_CERT_DIR=/nonexistent xmlsec1 --verify --enabled-key-data x509 --trusted-pem demo-ca.pem META-INF/signatures001.xml'
+	SSL_CERT_FILE=/dev/null SSL_CERT_DIR=/nonexistent \
+		xmlsec1 --verify --enabled-key-data x509 --trusted-pem "$TOP/out/audit/demo-ca.pem" \
 		META-INF/signatures001.xml
 	for f in ledger balances control; do
 		echo "\$ xmllint --stream --nonet --noout --schema schemas/$f.xsd $f.xml"

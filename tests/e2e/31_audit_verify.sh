@@ -227,6 +227,15 @@ test_expect_success 'a self-signed look-alike of the CA is refused' '
 	refused t14.asice signature "the signature could not be verified: no key from a certificate that chains to the CA"
 '
 
+test_expect_success 'a CA that OpenSSL trusts by default (SSL_CERT_FILE) is not trusted: only --ca is' '
+	tamper t14b && set_cert_digest t14b/META-INF/signatures001.xml fake/signer.pem &&
+	resign t14b fake/signer.key fake/signer.pem fake/ca.pem && repack t14b t14b.asice &&
+	env -u PGHOST "$EARMARK" audit verify t14b.asice --ca fake/ca.pem >out &&
+	SSL_CERT_FILE="$TEST_TMP/fake/ca.pem" refused t14b.asice signature \
+		"the signer'\''s certificate does not chain to the CA '\''ca.pem'\''" &&
+	grep -x "hint: only the --ca certificate is trusted, not the system'\''s CA store nor SSL_CERT_FILE or SSL_CERT_DIR" verr
+'
+
 test_expect_success 'a signer other than the pinned one is refused; the same package passes unpinned' '
 	make_signer other ca ec &&
 	tamper t15 && set_cert_digest t15/META-INF/signatures001.xml other.pem &&
