@@ -15,10 +15,11 @@
 -- paid to sent (EMS01); a batch for a project not approved, without a
 -- performance target or beyond its budget (P1, P2), or paying a household
 -- more for a project than its lists grant, counting what other vouchers
--- paid it (H2).  Review and posting do not run the spend rules again while
--- nothing they read has changed since pay_batch checked (0019); an
--- objection or a payment between the batch and its posting is refused at
--- posting.
+-- paid it (H2); a household twice for one item, which the payments' unique
+-- index refuses as they are written, both lines named (0022).  Review and
+-- posting do not run the spend rules again while nothing they read has
+-- changed since pay_batch checked (0019); an objection or a payment between
+-- the batch and its posting is refused at posting.
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;
 BEGIN;
