@@ -1296,8 +1296,9 @@ static void batch_put(struct pipeline *pl, struct part *p, char *buf, size_t len
 
 /*
  * The parser's read: the bytes of the current part's chunks, 0 at its
- * C_END or once the part is no longer active.  Another part's C_START or C_STOP before it (xmlsec closed the
- * entry before its end) is an error here, and kept for the main loop.
+ * C_END or once the part is no longer active.  Another part's C_START or
+ * C_STOP before it (xmlsec closed the entry before its end) is an error
+ * here, and kept for the main loop.
  */
 static int pull_read(void *ctx, char *buf, int len)
 {
