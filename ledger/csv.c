@@ -51,6 +51,9 @@ struct em_csv_state {
 	int row_open;        /* 1 after the open row's first field */
 	int need_start;      /* 1 when the next non-newline byte starts a row */
 	size_t start_line;   /* physical line the open (or next) row starts on */
+	em_csv_row_fn *on_row; /* em_csv_read_file_each's callback, or NULL */
+	void *arg;
+	size_t passed;       /* rows handed to on_row so far */
 };
 
 static void *em_csv_xrealloc(void *p, size_t n, size_t size)
@@ -262,15 +265,6 @@ static void em_csv_on_field(void *s, size_t len, void *data)
 	row->fields[row->nfields++] = em_csv_field_copy(csv, s, len);
 }
 
-static void em_csv_on_row(int c, void *data)
-{
-	struct em_csv_state *st = data;
-
-	(void)c;
-	st->row_open = 0;
-	st->need_start = 1;
-}
-
 static int em_csv_row_is_blank(const struct em_csv_row *row)
 {
 	size_t i;
@@ -281,6 +275,29 @@ static int em_csv_row_is_blank(const struct em_csv_row *row)
 	return 1;
 }
 
+/* Hands the rows not yet handed, up to upto, to on_row, in order. */
+static void em_csv_pass(struct em_csv_state *st, size_t upto)
+{
+	while (st->passed < upto) {
+		st->on_row(st->csv, st->passed, st->arg);
+		st->passed++;
+	}
+}
+
+static void em_csv_on_row(int c, void *data)
+{
+	struct em_csv_state *st = data;
+	struct em_csv *csv = st->csv;
+
+	(void)c;
+	/* A blank row is held back until a row with text follows it: the
+	 * blank rows at the end of the file are dropped, never handed on. */
+	if (st->row_open && st->on_row && !em_csv_row_is_blank(&csv->rows[csv->nrows - 1]))
+		em_csv_pass(st, csv->nrows);
+	st->row_open = 0;
+	st->need_start = 1;
+}
+
 /* The row's field list; the text stays in the table's blocks. */
 static void em_csv_row_free(struct em_csv_row *row)
 {
@@ -289,12 +306,12 @@ static void em_csv_row_free(struct em_csv_row *row)
 	row->nfields = 0;
 }
 
-/* Splits UTF-8 text (no NUL, no BOM) into csv->rows. */
+/* Splits UTF-8 text (no NUL, no BOM) into csv->rows, handing each to on_row. */
 static int em_csv_parse_text(struct em_csv *csv, const char *text, size_t len,
-			     struct em_error *err)
+			     em_csv_row_fn *on_row, void *arg, struct em_error *err)
 {
 	struct csv_parser p;
-	struct em_csv_state st = { csv, 0, 0, 0, 1, 1 };
+	struct em_csv_state st = { csv, 0, 0, 0, 1, 1, on_row, arg, 0 };
 	struct em_strbuf name = EM_STRBUF_INIT;
 	size_t pos = 0;
 	size_t line = 1;
@@ -346,6 +363,8 @@ static int em_csv_parse_text(struct em_csv *csv, const char *text, size_t len,
 	}
 	while (csv->nrows > 0 && em_csv_row_is_blank(&csv->rows[csv->nrows - 1]))
 		em_csv_row_free(&csv->rows[--csv->nrows]);
+	if (on_row)
+		em_csv_pass(&st, csv->nrows);
 	res = 0;
 out:
 	csv_free(&p);
@@ -366,8 +385,8 @@ static int em_csv_encoding_parse(const char *s, enum em_csv_encoding *enc)
 	return 0;
 }
 
-int em_csv_read_mem(struct em_csv *csv, const char *name, const char *data, size_t len,
-		    const char *encoding, struct em_error *err)
+int em_csv_read_mem_each(struct em_csv *csv, const char *name, const char *data, size_t len,
+			 const char *encoding, em_csv_row_fn *on_row, void *arg, struct em_error *err)
 {
 	static const char bom[] = "\xef\xbb\xbf";
 	struct em_strbuf fname = EM_STRBUF_INIT;
@@ -500,7 +519,7 @@ int em_csv_read_mem(struct em_csv *csv, const char *name, const char *data, size
 			textlen -= 3;
 		}
 	}
-	if (em_csv_parse_text(csv, text, textlen, err) != 0)
+	if (em_csv_parse_text(csv, text, textlen, on_row, arg, err) != 0)
 		goto out;
 	res = 0;
 out:
@@ -511,8 +530,14 @@ out:
 	return res;
 }
 
-int em_csv_read_file(struct em_csv *csv, const char *path, const char *encoding,
-		     struct em_error *err)
+int em_csv_read_mem(struct em_csv *csv, const char *name, const char *data, size_t len,
+		    const char *encoding, struct em_error *err)
+{
+	return em_csv_read_mem_each(csv, name, data, len, encoding, NULL, NULL, err);
+}
+
+int em_csv_read_file_each(struct em_csv *csv, const char *path, const char *encoding,
+			  em_csv_row_fn *on_row, void *arg, struct em_error *err)
 {
 	struct em_strbuf data = EM_STRBUF_INIT;
 	struct em_strbuf fname = EM_STRBUF_INIT;
@@ -561,13 +586,19 @@ int em_csv_read_file(struct em_csv *csv, const char *path, const char *encoding,
 		em_error_hint(err, "split the file");
 		goto out;
 	}
-	res = em_csv_read_mem(csv, path, data.buf, data.len, encoding, err);
+	res = em_csv_read_mem_each(csv, path, data.buf, data.len, encoding, on_row, arg, err);
 out:
 	if (fd > STDIN_FILENO)
 		close(fd);
 	em_strbuf_release(&data);
 	em_strbuf_release(&fname);
 	return res;
+}
+
+int em_csv_read_file(struct em_csv *csv, const char *path, const char *encoding,
+		     struct em_error *err)
+{
+	return em_csv_read_file_each(csv, path, encoding, NULL, NULL, err);
 }
 
 void em_csv_release(struct em_csv *csv)

@@ -36,9 +36,22 @@ struct em_csv {
 /* Reads path (or "-" for stdin).  encoding: NULL/"auto", "utf-8", "gb18030". */
 int em_csv_read_file(struct em_csv *csv, const char *path, const char *encoding,
 		     struct em_error *err);
+/*
+ * The same, handing each row to on_row as soon as the parser has it (row 0,
+ * the header, first; r indexes csv->rows), so that the caller can work on
+ * the file while it is being read (pay batch streams it to the server).
+ * The rows on_row sees are exactly the table's rows on success: blank rows
+ * are held back until a row with text follows them.  On failure the rows
+ * handed so far are to be discarded: the file is refused whole.
+ */
+typedef void em_csv_row_fn(const struct em_csv *csv, size_t r, void *arg);
+int em_csv_read_file_each(struct em_csv *csv, const char *path, const char *encoding,
+			  em_csv_row_fn *on_row, void *arg, struct em_error *err);
 /* Same from memory (used by tests and fuzzers). */
 int em_csv_read_mem(struct em_csv *csv, const char *name, const char *data, size_t len,
 		    const char *encoding, struct em_error *err);
+int em_csv_read_mem_each(struct em_csv *csv, const char *name, const char *data, size_t len,
+			 const char *encoding, em_csv_row_fn *on_row, void *arg, struct em_error *err);
 void em_csv_release(struct em_csv *csv);
 
 #endif

@@ -161,183 +161,284 @@ static void report_repeats(struct seen *v, size_t n, const struct em_column *col
 	em_strbuf_release(&e);
 }
 
+/*
+ * One file being imported: the header's columns, the rows converted so
+ * far and the problems found.  The whole-file forms below and the
+ * streaming COPY form (pay batch) share it, so a row is checked by the same
+ * code either way.
+ */
+struct em_import {
+	const struct em_column *cols;
+	size_t ncols;
+	enum import_mode mode;
+	int *colof;          /* header field index -> column index, -1 unknown */
+	size_t nhead;        /* fields in the header; 0 until it is read */
+	int have_header;
+	size_t nrows;        /* data rows converted */
+	size_t ndata;        /* data rows seen, converted or not */
+	size_t nproblems;
+	struct em_strbuf list;    /* the problems */
+	struct em_strbuf out;     /* the rows: JSON or COPY text */
+	struct em_strbuf copyrow; /* one COPY row being built */
+	struct em_strbuf e;       /* echo() of a value */
+	struct seen *uniq;        /* values of unique columns */
+	size_t nseen, seen_cap;
+	/* Streaming: whole COPY rows past `flushed` go to flush in pieces. */
+	void (*flush)(void *arg, const char *rows, size_t len);
+	void *flush_arg;
+	size_t flushed;
+};
+
+/* How much COPY text is handed to flush at a time. */
+#define EM_IMPORT_FLUSH ((size_t)1 << 20)
+
+static void import_init(struct em_import *im, const struct em_column *cols, size_t ncols,
+			enum import_mode mode)
+{
+	memset(im, 0, sizeof(*im));
+	im->cols = cols;
+	im->ncols = ncols;
+	im->mode = mode;
+	em_strbuf_init(&im->list);
+	em_strbuf_init(&im->out);
+	em_strbuf_init(&im->copyrow);
+	em_strbuf_init(&im->e);
+	if (mode == IMPORT_JSON)
+		em_strbuf_addc(&im->out, '[');
+}
+
+static void import_release(struct em_import *im)
+{
+	for (size_t i = 0; i < im->nseen; i++)
+		free(im->uniq[i].value);
+	free(im->uniq);
+	free(im->colof);
+	em_strbuf_release(&im->copyrow);
+	em_strbuf_release(&im->e);
+	em_strbuf_release(&im->list);
+	em_strbuf_release(&im->out);
+}
+
+/* Row 0: which field is which column; unknown, repeated and missing columns. */
+static void import_header(struct em_import *im, const struct em_csv_row *head)
+{
+	const struct em_column *cols = im->cols;
+
+	im->have_header = 1;
+	im->nhead = head->nfields;
+	im->colof = calloc(im->nhead ? im->nhead : 1, sizeof(*im->colof));
+	if (!im->colof)
+		abort();
+	for (size_t f = 0; f < im->nhead; f++) {
+		im->colof[f] = -1;
+		for (size_t c = 0; c < im->ncols; c++) {
+			if (!column_matches(&cols[c], head->fields[f]))
+				continue;
+			for (size_t g = 0; g < f; g++)
+				if (im->colof[g] == (int)c)
+					problem(&im->list, &im->nproblems, "line %zu: column '%s' appears twice",
+						head->line, cols[c].key);
+			im->colof[f] = (int)c;
+		}
+		if (im->colof[f] < 0)
+			problem(&im->list, &im->nproblems, "line %zu: unknown column '%s'",
+				head->line, echo(&im->e, head->fields[f]));
+	}
+	for (size_t c = 0; c < im->ncols; c++) {
+		int seen = 0;
+		for (size_t f = 0; f < im->nhead; f++)
+			seen |= im->colof[f] == (int)c;
+		if (cols[c].required && !seen)
+			problem(&im->list, &im->nproblems, "line %zu: column '%s' is missing",
+				head->line, cols[c].key);
+	}
+}
+
+/* The line number, then the columns in the order of cols; a bad row adds nothing. */
+static void import_copy_row(struct em_import *im, const struct em_csv_row *row)
+{
+	const struct em_column *cols = im->cols;
+	size_t before = im->nproblems;
+
+	em_strbuf_reset(&im->copyrow);
+	em_strbuf_addf(&im->copyrow, "%zu", row->line);
+	for (size_t c = 0; c < im->ncols; c++) {
+		const char *value = NULL;
+		em_strbuf_addc(&im->copyrow, '\t');
+		for (size_t f = 0; f < im->nhead; f++)
+			if (im->colof[f] == (int)c)
+				value = row->fields[f];
+		if (!value || !*value) {
+			em_strbuf_adds(&im->copyrow, "\\N");
+		} else if (cols[c].money) {
+			struct em_error merr = EM_ERROR_INIT;
+			int64_t fen;
+			if (em_money_parse(value, &fen, &merr) < 0)
+				problem(&im->list, &im->nproblems, "line %zu: %s: %s%s%s", row->line,
+					cols[c].key, merr.message, merr.detail ? ": " : "",
+					merr.detail ? merr.detail : "");
+			else
+				em_strbuf_addf(&im->copyrow, "%lld", (long long)fen);
+			em_error_release(&merr);
+		} else {
+			copy_field(&im->copyrow, value);
+		}
+	}
+	if (im->nproblems == before) {
+		em_strbuf_add(&im->out, im->copyrow.buf, im->copyrow.len);
+		em_strbuf_addc(&im->out, '\n');
+		im->nrows++;
+	}
+}
+
+/* One row object with "source": "FILE:LINE" and the columns by key. */
+static void import_json_row(struct em_import *im, const struct em_csv *csv,
+			    const struct em_csv_row *row)
+{
+	char source[64];
+
+	if (im->nrows)
+		em_strbuf_addc(&im->out, ',');
+	em_strbuf_addc(&im->out, '{');
+	snprintf(source, sizeof(source), "%s:%zu", csv->path, row->line);
+	em_json_add_member(&im->out, 1, "source", source);
+	for (size_t f = 0; f < im->nhead; f++) {
+		const struct em_column *col;
+		const char *value = row->fields[f];
+
+		if (im->colof[f] < 0)
+			continue;
+		col = &im->cols[im->colof[f]];
+		if (col->money) {
+			struct em_error merr = EM_ERROR_INIT;
+			int64_t fen;
+			char key[64];
+
+			if (!*value && !col->required)
+				continue;  /* an optional amount left empty */
+			if (em_money_parse(value, &fen, &merr) < 0) {
+				problem(&im->list, &im->nproblems, "line %zu: %s%s%s%s", row->line,
+					merr.message, merr.detail ? " (" : "",
+					merr.detail ? merr.detail : "", merr.detail ? ")" : "");
+				em_error_release(&merr);
+				continue;
+			}
+			snprintf(key, sizeof(key), "%s_fen", col->key);
+			em_json_add_int(&im->out, 0, key, fen);
+			continue;
+		}
+		if (col->normalise && *value) {
+			const char *why = NULL;
+			const char *norm = col->normalise(value, &why);
+			if (!norm) {
+				problem(&im->list, &im->nproblems, "line %zu: %s '%s': %s", row->line,
+					col->key, echo(&im->e, value), why);
+				continue;
+			}
+			value = norm;
+		}
+		if (col->unique && *value) {
+			if (im->nseen == im->seen_cap) {
+				im->seen_cap = im->seen_cap ? 2 * im->seen_cap : 64;
+				im->uniq = realloc(im->uniq, im->seen_cap * sizeof(*im->uniq));
+				if (!im->uniq)
+					abort();
+			}
+			im->uniq[im->nseen].col = (size_t)im->colof[f];
+			im->uniq[im->nseen].line = row->line;
+			im->uniq[im->nseen].value = strdup(value);
+			if (!im->uniq[im->nseen++].value)
+				abort();
+		}
+		em_json_add_member(&im->out, 0, col->key, value);
+	}
+	em_strbuf_addc(&im->out, '}');
+	im->nrows++;
+}
+
+/* Row r of csv, the header first. */
+static void import_row(struct em_import *im, const struct em_csv *csv, size_t r)
+{
+	const struct em_csv_row *row = &csv->rows[r];
+
+	if (r == 0) {
+		import_header(im, row);
+		return;
+	}
+	im->ndata++;
+	if (row->nfields != im->nhead) {
+		problem(&im->list, &im->nproblems, "line %zu: %zu fields where the header has %zu",
+			row->line, row->nfields, im->nhead);
+		return;
+	}
+	if (im->mode == IMPORT_COPY)
+		import_copy_row(im, row);
+	else
+		import_json_row(im, csv, row);
+}
+
+/* Whole COPY rows not yet flushed, while the file still has no problem. */
+static void import_flush(struct em_import *im, size_t at_least)
+{
+	if (!im->flush || im->nproblems || im->out.len - im->flushed < at_least)
+		return;
+	im->flush(im->flush_arg, im->out.buf + im->flushed, im->out.len - im->flushed);
+	im->flushed = im->out.len;
+}
+
+/*
+ * The end of the file: the problems of the file as a whole, then all of
+ * them at once, or the rows moved to dest.
+ */
+static int import_finish(struct em_import *im, const struct em_csv *csv, struct em_strbuf *dest,
+			 size_t *nrows, struct em_error *err)
+{
+	*nrows = 0;
+	if (!im->have_header) {
+		em_error_set(err, "file '%s' is empty", csv->path);
+		em_error_hint(err, "the first row names the columns, then one row per record");
+		return EM_ERR;
+	}
+	if (im->ndata == 0)
+		problem(&im->list, &im->nproblems, "the file has a header but no rows");
+	if (im->mode == IMPORT_JSON)
+		em_strbuf_addc(&im->out, ']');
+	report_repeats(im->uniq, im->nseen, im->cols, &im->list, &im->nproblems);
+	im->nseen = 0; /* report_repeats freed the values */
+
+	if (im->nproblems) {
+		em_error_set(err, "file '%s' has %zu problem%s; nothing was imported", csv->path,
+			     im->nproblems, im->nproblems == 1 ? "" : "s");
+		if (im->nproblems > EM_IMPORT_MAX_SHOWN)
+			em_strbuf_addf(&im->list, "\n  ... and %zu more", im->nproblems - EM_IMPORT_MAX_SHOWN);
+		em_error_detail(err, "%s", im->list.buf);
+		em_error_hint(err, "fix the lines named and run the command again");
+		return EM_ERR;
+	}
+	import_flush(im, 0);
+	if (dest->len == 0) {
+		struct em_strbuf t = *dest; /* the rows are moved, not copied */
+		*dest = im->out;
+		im->out = t;
+	} else {
+		em_strbuf_add(dest, im->out.buf, im->out.len);
+	}
+	*nrows = im->nrows;
+	return 0;
+}
+
 static int import_rows(const struct em_csv *csv, const struct em_column *cols, size_t ncols,
 		       enum import_mode mode, struct em_strbuf *dest, size_t *nrows,
 		       struct em_error *err)
 {
-	struct em_strbuf list = EM_STRBUF_INIT;
-	struct em_strbuf out = EM_STRBUF_INIT;
-	struct em_strbuf copyrow = EM_STRBUF_INIT;
-	struct em_strbuf e = EM_STRBUF_INIT; /* echo() of a value */
-	struct seen *uniq = NULL; /* values of unique columns */
-	size_t nseen = 0, seen_cap = 0;
-	int *colof = NULL; /* header field index -> column index, -1 unknown */
-	size_t nproblems = 0;
-	size_t nhead;
-	int ret = EM_ERR;
+	struct em_import im;
+	int ret;
 
-	*nrows = 0;
-	if (csv->nrows == 0) {
-		em_error_set(err, "file '%s' is empty", csv->path);
-		em_error_hint(err, "the first row names the columns, then one row per record");
-		goto out;
-	}
-	nhead = csv->rows[0].nfields;
-	colof = calloc(nhead ? nhead : 1, sizeof(*colof));
-	if (!colof)
-		abort();
-	for (size_t f = 0; f < nhead; f++) {
-		colof[f] = -1;
-		for (size_t c = 0; c < ncols; c++) {
-			if (!column_matches(&cols[c], csv->rows[0].fields[f]))
-				continue;
-			for (size_t g = 0; g < f; g++)
-				if (colof[g] == (int)c)
-					problem(&list, &nproblems, "line %zu: column '%s' appears twice",
-						csv->rows[0].line, cols[c].key);
-			colof[f] = (int)c;
-		}
-		if (colof[f] < 0)
-			problem(&list, &nproblems, "line %zu: unknown column '%s'",
-				csv->rows[0].line, echo(&e, csv->rows[0].fields[f]));
-	}
-	for (size_t c = 0; c < ncols; c++) {
-		int seen = 0;
-		for (size_t f = 0; f < nhead; f++)
-			seen |= colof[f] == (int)c;
-		if (cols[c].required && !seen)
-			problem(&list, &nproblems, "line %zu: column '%s' is missing",
-				csv->rows[0].line, cols[c].key);
-	}
-	if (csv->nrows < 2)
-		problem(&list, &nproblems, "the file has a header but no rows");
-
-	if (mode == IMPORT_JSON)
-		em_strbuf_addc(&out, '[');
-	for (size_t r = 1; r < csv->nrows; r++) {
-		const struct em_csv_row *row = &csv->rows[r];
-		char source[64];
-
-		if (row->nfields != nhead) {
-			problem(&list, &nproblems, "line %zu: %zu fields where the header has %zu",
-				row->line, row->nfields, nhead);
-			continue;
-		}
-		if (mode == IMPORT_COPY) {
-			/* The line number, then the columns in the order of cols. */
-			size_t before = nproblems;
-			em_strbuf_reset(&copyrow);
-			em_strbuf_addf(&copyrow, "%zu", row->line);
-			for (size_t c = 0; c < ncols; c++) {
-				const char *value = NULL;
-				em_strbuf_addc(&copyrow, '\t');
-				for (size_t f = 0; f < nhead; f++)
-					if (colof[f] == (int)c)
-						value = row->fields[f];
-				if (!value || !*value) {
-					em_strbuf_adds(&copyrow, "\\N");
-				} else if (cols[c].money) {
-					struct em_error merr = EM_ERROR_INIT;
-					int64_t fen;
-					if (em_money_parse(value, &fen, &merr) < 0)
-						problem(&list, &nproblems, "line %zu: %s: %s%s%s", row->line,
-							cols[c].key, merr.message, merr.detail ? ": " : "",
-							merr.detail ? merr.detail : "");
-					else
-						em_strbuf_addf(&copyrow, "%lld", (long long)fen);
-					em_error_release(&merr);
-				} else {
-					copy_field(&copyrow, value);
-				}
-			}
-			if (nproblems == before) {
-				em_strbuf_add(&out, copyrow.buf, copyrow.len);
-				em_strbuf_addc(&out, '\n');
-				(*nrows)++;
-			}
-			continue;
-		}
-		if (*nrows)
-			em_strbuf_addc(&out, ',');
-		em_strbuf_addc(&out, '{');
-		snprintf(source, sizeof(source), "%s:%zu", csv->path, row->line);
-		em_json_add_member(&out, 1, "source", source);
-		for (size_t f = 0; f < nhead; f++) {
-			const struct em_column *col;
-			const char *value = row->fields[f];
-
-			if (colof[f] < 0)
-				continue;
-			col = &cols[colof[f]];
-			if (col->money) {
-				struct em_error merr = EM_ERROR_INIT;
-				int64_t fen;
-				char key[64];
-
-				if (!*value && !col->required)
-					continue;  /* an optional amount left empty */
-				if (em_money_parse(value, &fen, &merr) < 0) {
-					problem(&list, &nproblems, "line %zu: %s%s%s%s", row->line,
-						merr.message, merr.detail ? " (" : "",
-						merr.detail ? merr.detail : "", merr.detail ? ")" : "");
-					em_error_release(&merr);
-					continue;
-				}
-				snprintf(key, sizeof(key), "%s_fen", col->key);
-				em_json_add_int(&out, 0, key, fen);
-				continue;
-			}
-			if (col->normalise && *value) {
-				const char *why = NULL;
-				const char *norm = col->normalise(value, &why);
-				if (!norm) {
-					problem(&list, &nproblems, "line %zu: %s '%s': %s", row->line,
-						col->key, echo(&e, value), why);
-					continue;
-				}
-				value = norm;
-			}
-			if (col->unique && *value) {
-				if (nseen == seen_cap) {
-					seen_cap = seen_cap ? 2 * seen_cap : 64;
-					uniq = realloc(uniq, seen_cap * sizeof(*uniq));
-					if (!uniq)
-						abort();
-				}
-				uniq[nseen].col = (size_t)colof[f];
-				uniq[nseen].line = row->line;
-				uniq[nseen].value = strdup(value);
-				if (!uniq[nseen++].value)
-					abort();
-			}
-			em_json_add_member(&out, 0, col->key, value);
-		}
-		em_strbuf_addc(&out, '}');
-		(*nrows)++;
-	}
-	if (mode == IMPORT_JSON)
-		em_strbuf_addc(&out, ']');
-	report_repeats(uniq, nseen, cols, &list, &nproblems);
-
-	if (nproblems) {
-		em_error_set(err, "file '%s' has %zu problem%s; nothing was imported", csv->path,
-			     nproblems, nproblems == 1 ? "" : "s");
-		if (nproblems > EM_IMPORT_MAX_SHOWN)
-			em_strbuf_addf(&list, "\n  ... and %zu more", nproblems - EM_IMPORT_MAX_SHOWN);
-		em_error_detail(err, "%s", list.buf);
-		em_error_hint(err, "fix the lines named and run the command again");
-		*nrows = 0;
-		goto out;
-	}
-	em_strbuf_add(dest, out.buf, out.len);
-	ret = 0;
-out:
-	free(colof);
-	free(uniq);
-	em_strbuf_release(&copyrow);
-	em_strbuf_release(&e);
-	em_strbuf_release(&list);
-	em_strbuf_release(&out);
+	import_init(&im, cols, ncols, mode);
+	for (size_t r = 0; r < csv->nrows; r++)
+		import_row(&im, csv, r);
+	ret = import_finish(&im, csv, dest, nrows, err);
+	import_release(&im);
 	return ret;
 }
 
@@ -351,4 +452,38 @@ int em_import_csv_copy(const struct em_csv *csv, const struct em_column *cols, s
 		       struct em_strbuf *copy, size_t *nrows, struct em_error *err)
 {
 	return import_rows(csv, cols, ncols, IMPORT_COPY, copy, nrows, err);
+}
+
+struct em_import *em_import_copy_start(const struct em_column *cols, size_t ncols,
+				       void (*flush)(void *arg, const char *rows, size_t len),
+				       void *arg)
+{
+	struct em_import *im = malloc(sizeof(*im));
+
+	if (!im)
+		abort();
+	import_init(im, cols, ncols, IMPORT_COPY);
+	im->flush = flush;
+	im->flush_arg = arg;
+	return im;
+}
+
+void em_import_copy_row(const struct em_csv *csv, size_t r, void *im)
+{
+	import_row(im, csv, r);
+	import_flush(im, EM_IMPORT_FLUSH);
+}
+
+int em_import_copy_finish(struct em_import *im, const struct em_csv *csv, struct em_strbuf *copy,
+			  size_t *nrows, struct em_error *err)
+{
+	return import_finish(im, csv, copy, nrows, err);
+}
+
+void em_import_free(struct em_import *im)
+{
+	if (!im)
+		return;
+	import_release(im);
+	free(im);
 }

@@ -57,4 +57,23 @@ int em_import_csv_json(const struct em_csv *csv, const struct em_column *cols, s
 int em_import_csv_copy(const struct em_csv *csv, const struct em_column *cols, size_t ncols,
 		       struct em_strbuf *copy, size_t *nrows, struct em_error *err);
 
+/*
+ * em_import_csv_copy while the file is read (em_csv_read_file_each with
+ * em_import_copy_row), so that the rows reach the server while the rest of
+ * the file is parsed.  As long as no problem is found, whole COPY rows are
+ * handed to flush about 1 MiB at a time; em_import_copy_finish then checks
+ * the file as a whole and either hands over the rest and moves every row to
+ * copy (kept for a retry), or reports every problem at once, and then what
+ * flush received is to be thrown away (the caller aborts its COPY).  The
+ * same checks and the same messages as em_import_csv_copy.
+ */
+struct em_import;
+struct em_import *em_import_copy_start(const struct em_column *cols, size_t ncols,
+				       void (*flush)(void *arg, const char *rows, size_t len),
+				       void *arg);
+void em_import_copy_row(const struct em_csv *csv, size_t r, void *im);
+int em_import_copy_finish(struct em_import *im, const struct em_csv *csv, struct em_strbuf *copy,
+			  size_t *nrows, struct em_error *err);
+void em_import_free(struct em_import *im);
+
 #endif

@@ -33,13 +33,42 @@ static const struct em_column pay_columns[] = {
 };
 const struct em_column_table em_pay_file = { pay_columns, sizeof(pay_columns) / sizeof(pay_columns[0]) };
 
-static int copy_rows(PGconn *conn, const char *stage, const struct em_strbuf *rows,
-		     struct em_error *err)
+/*
+ * Rows on their way to pay_staging: each COPY row gets the stage id in
+ * front and goes to the server about 1 MiB at a time.  A failed send is
+ * remembered; the COPY's end then reports it.
+ */
+struct copy_out {
+	PGconn *conn;
+	const char *stage;
+	struct em_strbuf line;
+	int failed;
+};
+
+static void copy_send(void *arg, const char *rows, size_t len)
 {
-	struct em_strbuf line = EM_STRBUF_INIT;
+	struct copy_out *co = arg;
+
+	for (const char *p = rows, *end = rows + len; p < end && !co->failed;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+
+		em_strbuf_adds(&co->line, co->stage);
+		em_strbuf_addc(&co->line, '\t');
+		em_strbuf_add(&co->line, p, n);
+		p += n;
+		if (co->line.len >= (1u << 20) || p >= end) {
+			if (PQputCopyData(co->conn, co->line.buf, (int)co->line.len) != 1)
+				co->failed = 1;
+			em_strbuf_reset(&co->line);
+		}
+	}
+}
+
+static int copy_begin(PGconn *conn, struct em_error *err)
+{
 	PGresult *res = PQexec(conn, "COPY earmark.pay_staging (stage_id, line_no, household, amount_fen, "
 				     "project, fund, category, list, item, memo) FROM STDIN");
-	int ret = EM_ERR;
 
 	if (PQresultStatus(res) != PGRES_COPY_IN) {
 		em_error_from_result(err, res);
@@ -47,40 +76,80 @@ static int copy_rows(PGconn *conn, const char *stage, const struct em_strbuf *ro
 		return EM_ERR;
 	}
 	PQclear(res);
-	/* Each row gets the stage id in front; sent in chunks of about 1 MiB. */
-	for (const char *p = rows->buf, *end = rows->buf + rows->len; p < end;) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t len = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+	return 0;
+}
 
-		em_strbuf_adds(&line, stage);
-		em_strbuf_addc(&line, '\t');
-		em_strbuf_add(&line, p, len);
-		p += len;
-		if (line.len >= (1u << 20) || p >= end) {
-			if (PQputCopyData(conn, line.buf, (int)line.len) != 1)
-				break;
-			em_strbuf_reset(&line);
-		}
-	}
-	if (PQputCopyEnd(conn, line.len ? "client stopped sending" : NULL) == 1) {
-		ret = 0;
-		while ((res = PQgetResult(conn))) {
+/*
+ * Ends the COPY: with refused (the file was refused) the server throws the
+ * rows away and err is left as the caller set it.
+ */
+static int copy_end(struct copy_out *co, const char *refused, struct em_error *err)
+{
+	PGresult *res;
+	int ret = EM_ERR;
+
+	if (PQputCopyEnd(co->conn, refused ? refused : co->failed ? "client stopped sending" : NULL) == 1) {
+		ret = refused ? EM_ERR : 0;
+		while ((res = PQgetResult(co->conn))) {
 			if (PQresultStatus(res) != PGRES_COMMAND_OK && ret == 0) {
 				em_error_from_result(err, res);
 				ret = EM_ERR;
 			}
 			PQclear(res);
 		}
-	} else {
-		em_error_from_conn(err, conn, "COPY of the batch rows failed");
+	} else if (!refused) {
+		em_error_from_conn(err, co->conn, "COPY of the batch rows failed");
 	}
-	em_strbuf_release(&line);
+	em_strbuf_release(&co->line);
 	return ret;
+}
+
+/*
+ * The rows into pay_staging under a new stage id (in *stage), in the open
+ * transaction.  The first attempt reads the file as it goes: its rows
+ * reach the server while the rest is parsed, and every problem of the file
+ * is still reported at once, before anything is checked (the COPY is then
+ * aborted).  A retry sends the rows the first attempt kept.
+ */
+static int stage_rows(PGconn *conn, const char *path, const struct em_pay_opts *o,
+		      struct em_strbuf *rows, size_t *count, char *stage, size_t stagesz,
+		      struct em_error *err)
+{
+	struct copy_out co = { conn, stage, EM_STRBUF_INIT, 0 };
+	struct em_csv csv = EM_CSV_INIT;
+	struct em_import *im;
+	PGresult *res;
+	int ret;
+
+	res = em_db_exec(conn, "SELECT earmark.pay_stage_new()", 0, NULL, PGRES_TUPLES_OK, 1, err);
+	if (!res || PQntuples(res) != 1) {
+		PQclear(res);
+		return EM_ERR;
+	}
+	snprintf(stage, stagesz, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (copy_begin(conn, err) < 0)
+		return EM_ERR;
+	if (rows->len) {
+		copy_send(&co, rows->buf, rows->len);
+		return copy_end(&co, NULL, err);
+	}
+	im = em_import_copy_start(pay_columns, sizeof(pay_columns) / sizeof(pay_columns[0]), copy_send, &co);
+	ret = em_csv_read_file_each(&csv, path, o->encoding, em_import_copy_row, im, err);
+	if (ret == 0)
+		ret = em_import_copy_finish(im, &csv, rows, count, err);
+	em_import_free(im);
+	em_csv_release(&csv);
+	if (ret < 0) {
+		copy_end(&co, "the batch file was refused", err);
+		return EM_ERR;
+	}
+	return copy_end(&co, NULL, err);
 }
 
 /* One attempt of the whole batch: BEGIN, COPY of the rows, checks, COMMIT. */
 static int pay_batch_once(PGconn *conn, const char *book, const char *path,
-			  const struct em_pay_opts *o, const struct em_strbuf *rows,
+			  const struct em_pay_opts *o, struct em_strbuf *rows, size_t *count,
 			  struct em_error *err)
 {
 	PGresult *res = NULL;
@@ -90,13 +159,7 @@ static int pay_batch_once(PGconn *conn, const char *book, const char *path,
 
 	if (em_db_command(conn, "BEGIN", 0, NULL, err) < 0)
 		return EM_ERR;
-	res = em_db_exec(conn, "SELECT earmark.pay_stage_new()", 0, NULL, PGRES_TUPLES_OK, 1, err);
-	if (!res || PQntuples(res) != 1)
-		goto rollback;
-	snprintf(stage, sizeof(stage), "%s", PQgetvalue(res, 0, 0));
-	PQclear(res);
-	res = NULL;
-	if (copy_rows(conn, stage, rows, err) < 0)
+	if (stage_rows(conn, path, o, rows, count, stage, sizeof(stage), err) < 0)
 		goto rollback;
 	{
 		const char *params[] = { book, stage, o->code, o->date, o->key, base };
@@ -124,22 +187,17 @@ out:
 int em_pay_batch(PGconn *conn, const char *book, const char *path, const struct em_pay_opts *o,
 		 size_t *count, struct em_error *err)
 {
-	struct em_csv csv = EM_CSV_INIT;
 	struct em_strbuf rows = EM_STRBUF_INIT;
 	int ret = EM_ERR;
 
-	/* The file is read once (it may be stdin), before the first attempt. */
-	if (em_date_check(o->date, "--date", err) < 0 ||
-	    em_csv_read_file(&csv, path, o->encoding, err) < 0 ||
-	    em_import_csv_copy(&csv, pay_columns, sizeof(pay_columns) / sizeof(pay_columns[0]), &rows,
-			       count, err) < 0)
+	/* The file is read once (it may be stdin), by the first attempt. */
+	if (em_date_check(o->date, "--date", err) < 0)
 		goto out;
-	for (int attempt = 0; (ret = pay_batch_once(conn, book, path, o, &rows, err)) < 0 &&
-			      em_db_retry_again(conn, attempt, err);
+	for (int attempt = 0; (ret = pay_batch_once(conn, book, path, o, &rows, count, err)) < 0 &&
+			      rows.len && em_db_retry_again(conn, attempt, err);
 	     attempt++)
 		;
 out:
 	em_strbuf_release(&rows);
-	em_csv_release(&csv);
 	return ret;
 }

@@ -613,4 +613,27 @@ test_expect_success 'a batch of 50,000 lines with one bad line in the middle is 
 	test_cmp before after
 '
 
+# pay batch sends the rows to the server while it reads the file (issue 3):
+# a problem near the end of a long file is found after the first megabytes
+# went into the COPY, which is then aborted.  The server log shows how far
+# the COPY had got; nothing may be left staged or written.
+test_expect_success 'a 50,000-line file with a bad amount on its last line: its rows were streamed, then the whole file refused' '
+	awk -F, -v OFS=, "NR == 50001 { \$2 = \"1.5万\" } { print }" big_batch.csv >big_tail.csv &&
+	test_psql <<<"$COUNT_SQL" >before &&
+	test_expect_code 1 "$EARMARK" "${CLERK[@]}" pay batch big_tail.csv --code B2026-11-51 \
+		--date 2026-11-20 >out 2>err &&
+	cat >expected <<-\EOF &&
+	earmark: error: file '\''big_tail.csv'\'' has 1 problem; nothing was imported
+	detail:   line 50001: amount: invalid amount '\''1.5万'\'': an amount is written with the ASCII digits 0-9 only
+	hint: fix the lines named and run the command again
+	EOF
+	test_cmp expected err &&
+	! test -s out &&
+	test_psql <<<"$COUNT_SQL" >after &&
+	test_cmp before after &&
+	grep -A 1 "COPY from stdin failed: the batch file was refused" "$EARMARK_HOME/var/log/postgresql.log" |
+		sed -n "s/.*CONTEXT:  COPY pay_staging, line \([0-9]*\).*/\1/p" >copied &&
+	awk "\$1 > 10000 { ok = 1 } END { exit !ok }" copied
+'
+
 test_done

@@ -414,6 +414,57 @@ static void test_read_file(void **state)
 	em_error_release(&err);
 }
 
+/* What em_csv_read_mem_each handed on: each row's index and its fields then. */
+struct handed {
+	size_t n;
+	size_t r[16];
+	size_t line[16];
+	size_t nfields[16];
+};
+
+static void hand(const struct em_csv *csv, size_t r, void *arg)
+{
+	struct handed *h = arg;
+
+	assert_true(h->n < 16);
+	assert_true(r < csv->nrows);
+	h->r[h->n] = r;
+	h->line[h->n] = csv->rows[r].line;
+	h->nfields[h->n] = csv->rows[r].nfields;
+	h->n++;
+}
+
+static void test_read_each(void **state)
+{
+	/* header; a row; a blank row (kept: text follows it); a row with a
+	 * quoted newline; blank rows at the end (dropped, never handed on) */
+	static const char text[] = "a,b\n1,2\n,\n\"x\ny\",3\n , \n,\n";
+	static const char bad[] = "a,b\n1,2\n3,\"4\n";
+	struct em_csv csv = EM_CSV_INIT;
+	struct em_error err = EM_ERROR_INIT;
+	struct handed h = { 0 };
+
+	(void)state;
+	assert_int_equal(em_csv_read_mem_each(&csv, "t.csv", text, strlen(text), NULL, hand, &h, &err), 0);
+	assert_int_equal(csv.nrows, 4);
+	assert_int_equal(h.n, 4);
+	for (size_t i = 0; i < h.n; i++) {
+		assert_int_equal(h.r[i], i); /* every row, in order, once */
+		assert_int_equal(h.line[i], csv.rows[i].line);
+		assert_int_equal(h.nfields[i], 2); /* whole when handed on */
+	}
+	check_row(&csv, 3, 4, 2, "x\ny", "3");
+	em_csv_release(&csv);
+
+	/* a refusal after some rows: those were handed on, the table is empty */
+	memset(&h, 0, sizeof(h));
+	assert_int_equal(em_csv_read_mem_each(&csv, "t.csv", bad, strlen(bad), NULL, hand, &h, &err), EM_ERR);
+	assert_string_equal(err.message, "unterminated quoted field in file 't.csv' at line 3");
+	assert_int_equal(h.n, 2);
+	assert_int_equal(csv.nrows, 0);
+	em_error_release(&err);
+}
+
 static void test_large(void **state)
 {
 	struct em_strbuf sb = EM_STRBUF_INIT;
@@ -457,6 +508,7 @@ int main(void)
 		cmocka_unit_test(test_malformed_quotes),
 		cmocka_unit_test(test_name_sanitized),
 		cmocka_unit_test(test_read_file),
+		cmocka_unit_test(test_read_each),
 		cmocka_unit_test(test_large),
 	};
 
