@@ -1,9 +1,10 @@
 /*
  * Household payment batches (DESIGN section 5, flow 4): the CSV of
- * payments is checked here for its shape and amounts, then goes into
- * earmark.pay_staging by COPY in one transaction; earmark.pay_batch checks
- * every rule set-based in SQL, names every bad line at once, and writes the
- * batch, its payments and its two draft vouchers, or nothing.  The staging
+ * payments is checked here for its shape and amounts as it is read, and
+ * its rows go into earmark.pay_staging by COPY while the rest of it is
+ * still being read, in one transaction (stage_rows); earmark.pay_batch
+ * checks every rule set-based in SQL, names every bad line at once, and
+ * writes the batch, its payments and its two draft vouchers, or nothing.  The staging
  * rows never outlive the transaction.
  *
  * Workload: tens of thousands of lines per batch; the COPY stream and the
