@@ -4,8 +4,8 @@
  * its rows go into earmark.pay_staging by COPY while the rest of it is
  * still being read, in one transaction (stage_rows); earmark.pay_batch
  * checks every rule set-based in SQL, names every bad line at once, and
- * writes the batch, its payments and its two draft vouchers, or nothing.  The staging
- * rows never outlive the transaction.
+ * writes the batch, its payments and its two draft vouchers, or nothing.
+ * The staging rows never outlive the transaction.
  *
  * Workload: tens of thousands of lines per batch; the COPY stream and the
  * set-based checks keep that to seconds (tests/bench/pay_batch.sh).
@@ -86,10 +86,11 @@ static int copy_begin(PGconn *conn, struct em_error *err)
  */
 static int copy_end(struct copy_out *co, const char *refused, struct em_error *err)
 {
+	const char *why = refused ? refused : co->failed ? "client stopped sending" : NULL;
 	PGresult *res;
 	int ret = EM_ERR;
 
-	if (PQputCopyEnd(co->conn, refused ? refused : co->failed ? "client stopped sending" : NULL) == 1) {
+	if (PQputCopyEnd(co->conn, why) == 1) {
 		ret = refused ? EM_ERR : 0;
 		while ((res = PQgetResult(co->conn))) {
 			if (PQresultStatus(res) != PGRES_COMMAND_OK && ret == 0) {
@@ -135,7 +136,8 @@ static int stage_rows(PGconn *conn, const char *path, const struct em_pay_opts *
 		copy_send(&co, rows->buf, rows->len);
 		return copy_end(&co, NULL, err);
 	}
-	im = em_import_copy_start(pay_columns, sizeof(pay_columns) / sizeof(pay_columns[0]), copy_send, &co);
+	im = em_import_copy_start(pay_columns, sizeof(pay_columns) / sizeof(pay_columns[0]), copy_send,
+				  &co);
 	ret = em_csv_read_file_each(&csv, path, o->encoding, em_import_copy_row, im, err);
 	if (ret == 0)
 		ret = em_import_copy_finish(im, &csv, rows, count, err);

@@ -458,7 +458,8 @@ static void test_read_each(void **state)
 
 	/* a refusal after some rows: those were handed on, the table is empty */
 	memset(&h, 0, sizeof(h));
-	assert_int_equal(em_csv_read_mem_each(&csv, "t.csv", bad, strlen(bad), NULL, hand, &h, &err), EM_ERR);
+	assert_int_equal(em_csv_read_mem_each(&csv, "t.csv", bad, strlen(bad), NULL, hand, &h, &err),
+			 EM_ERR);
 	assert_string_equal(err.message, "unterminated quoted field in file 't.csv' at line 3");
 	assert_int_equal(h.n, 2);
 	assert_int_equal(csv.nrows, 0);
