@@ -35,6 +35,12 @@
 #
 # Environment:
 #   BENCH_HOUSEHOLDS  lines in the batch (default 100000)
+#   BENCH_REPEAT      how many times the timed steps run (default 3, 1 when
+#                     profiling), each in a fresh copy of the county (CREATE
+#                     DATABASE ... TEMPLATE), its COPY beside it; the figures
+#                     are the run whose (a)+(b) is the median, and every run is
+#                     printed: the same build on this machine varies by up to
+#                     1.4 times from one minute to the next
 #   BENCH_OUT         where the JSON goes (default out/bench)
 #   BENCH_KEEP_LOGS   a directory to copy the step logs and the server log to
 #   BENCH_EXPLAIN=MS  profile instead: auto_explain logs the plan (EXPLAIN
@@ -113,21 +119,26 @@ bench_run copy-table psql -X -q -v ON_ERROR_STOP=1 -c "CREATE TABLE public.bench
 	household text, amount numeric(14,2), project text, fund text, category text,
 	list text, item text, memo text)"
 bench_run analyze psql -X -q -v ON_ERROR_STOP=1 -c 'VACUUM ANALYZE' -c 'CHECKPOINT'
+REPEAT=${BENCH_REPEAT:-3}
 if [ -n "${BENCH_EXPLAIN:-}" ]; then
 	# Profiling, not measuring: every statement of the timed steps slower
 	# than BENCH_EXPLAIN ms, nested ones inside the earmark.* functions too,
 	# logged with its EXPLAIN ANALYZE plan.  The timings then include the
 	# instrumentation.
 	case $BENCH_EXPLAIN in *[!0-9]*) echo "bench: BENCH_EXPLAIN is milliseconds" >&2; exit 2 ;; esac
-	bench_run explain psql -X -q -v ON_ERROR_STOP=1 \
-		-c "ALTER DATABASE $PGDATABASE SET session_preload_libraries = 'auto_explain'" \
-		-c "ALTER DATABASE $PGDATABASE SET auto_explain.log_min_duration = $BENCH_EXPLAIN" \
-		-c "ALTER DATABASE $PGDATABASE SET auto_explain.log_analyze = on" \
-		-c "ALTER DATABASE $PGDATABASE SET auto_explain.log_nested_statements = on" \
-		-c "ALTER DATABASE $PGDATABASE SET auto_explain.log_timing = off" \
-		-c "ALTER DATABASE $PGDATABASE SET log_min_duration_statement = $BENCH_EXPLAIN"
-	explain_from=$(wc -l <"$BENCH_T/var/log/postgresql.log")
+	REPEAT=${BENCH_REPEAT:-1}
 fi
+case $REPEAT in '' | *[!0-9]* | 0) echo "bench: BENCH_REPEAT must be a number above 0, not '$REPEAT'" >&2; exit 2 ;; esac
+# explain_on DB: auto_explain for the timed steps in DB (BENCH_EXPLAIN).
+explain_on() {
+	bench_run "explain-$1" psql -X -q -v ON_ERROR_STOP=1 \
+		-c "ALTER DATABASE $1 SET session_preload_libraries = 'auto_explain'" \
+		-c "ALTER DATABASE $1 SET auto_explain.log_min_duration = $BENCH_EXPLAIN" \
+		-c "ALTER DATABASE $1 SET auto_explain.log_analyze = on" \
+		-c "ALTER DATABASE $1 SET auto_explain.log_nested_statements = on" \
+		-c "ALTER DATABASE $1 SET auto_explain.log_timing = off" \
+		-c "ALTER DATABASE $1 SET log_min_duration_statement = $BENCH_EXPLAIN"
+}
 
 q() { psql -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"; }
 if [ -n "${BENCH_HOLD:-}" ]; then
@@ -140,41 +151,54 @@ fi
 # adds 100,000 rows to it); the plans of review and post change when it
 # does, so the run says whether it happened.
 autoanalyzed() { q "SELECT autoanalyze_count FROM pg_catalog.pg_stat_user_tables WHERE relid = 'earmark.line'::regclass"; }
-ANALYZED_BEFORE=$(autoanalyzed)
-LOAD_BEFORE=$(bench_load)
-bench_step "timed: COPY of batch.csv into an unindexed table"
-bench_time copy psql -X -q -v ON_ERROR_STOP=1 \
-	-c "\\copy public.bench_copy FROM '$D/batch.csv' WITH (FORMAT csv, HEADER true)"
-bench_step "timed: pay batch (check + drafts)"
-bench_time batch "$EM" "${C[@]}" pay batch "$D/batch.csv" --code B-BENCH-01 --date "$BATCH_DATE" \
-	--key bench-batch-1
-bench_step "timed: pay review"
-bench_time review "$EM" "${R[@]}" pay review B-BENCH-01
-bench_step "timed: pay post"
-bench_time post "$EM" "${B[@]}" pay post B-BENCH-01
-bench_step "timed: pay export (pain.001)"
-bench_time export "$EM" "${K[@]}" pay export B-BENCH-01 -o "$BENCH_T/pain001.xml"
-
-LOAD_AFTER=$(bench_load)
-LINE_AUTOANALYZED=$(($(autoanalyzed) - ANALYZED_BEFORE))
-
-# The run counts only if everything landed: N payments sent, N copied rows,
-# the two vouchers posted with N + F and 2F lines (F funds), N transactions
-# in the file.
-counts=$(q "SELECT (SELECT count(*) FROM public.bench_copy) || ' ' ||
-                   (SELECT count(*) FROM earmark.household_payment WHERE status = 'sent') || ' ' ||
-                   (SELECT count(*) FROM earmark.line l JOIN earmark.pay_batch b
-                        ON b.book_id = l.book_id AND l.voucher_id IN (b.payable_voucher_id, b.payment_voucher_id)
-                      JOIN earmark.voucher v ON v.book_id = l.book_id AND v.voucher_id = l.voucher_id
-                     WHERE v.status = 'posted')")
-txs=$(grep -o '<CdtTrfTxInf>' "$BENCH_T/pain001.xml" | wc -l || true)
 funds=$(awk -F, 'NR > 1 && !seen[$4]++ { n++ } END { print n + 0 }' "$D/batch.csv")
-read -r copied sent lines <<<"$counts"
-if [ "$copied" != "$N" ] || [ "$sent" != "$N" ] || [ "$lines" != "$((N + 3 * funds))" ] || [ "$txs" != "$N" ]; then
-	echo "bench: the batch did not land whole: copied $copied, sent $sent, posted lines $lines," \
-	     "pain.001 transactions $txs; expected $N, $N, $((N + 3 * funds)), $N" >&2
-	exit 1
-fi
+[ -z "${BENCH_EXPLAIN:-}" ] || explain_from=$(wc -l <"$BENCH_T/var/log/postgresql.log")
+LOAD_BEFORE=$(bench_load)
+LINE_AUTOANALYZED=0
+for r in $(seq 1 "$REPEAT"); do
+	# Each run in its own copy of the county, with nothing in it but what the
+	# setup left; the template's dirty pages written first.
+	export PGDATABASE=earmark_bench_r$r
+	bench_run "copy-db-$r" psql -X -q -v ON_ERROR_STOP=1 -d postgres \
+		-c "CREATE DATABASE $PGDATABASE TEMPLATE earmark_bench STRATEGY FILE_COPY" -c 'CHECKPOINT'
+	[ -z "${BENCH_EXPLAIN:-}" ] || explain_on "$PGDATABASE"
+	analyzed_before=$(autoanalyzed)
+	bench_step "run $r of $REPEAT, timed: COPY of batch.csv into an unindexed table"
+	bench_time "copy_$r" psql -X -q -v ON_ERROR_STOP=1 \
+		-c "\\copy public.bench_copy FROM '$D/batch.csv' WITH (FORMAT csv, HEADER true)"
+	bench_step "run $r of $REPEAT, timed: pay batch (check + drafts)"
+	bench_time "batch_$r" "$EM" "${C[@]}" pay batch "$D/batch.csv" --code B-BENCH-01 --date "$BATCH_DATE" \
+		--key bench-batch-1
+	bench_step "run $r of $REPEAT, timed: pay review"
+	bench_time "review_$r" "$EM" "${R[@]}" pay review B-BENCH-01
+	bench_step "run $r of $REPEAT, timed: pay post"
+	bench_time "post_$r" "$EM" "${B[@]}" pay post B-BENCH-01
+	bench_step "run $r of $REPEAT, timed: pay export (pain.001)"
+	bench_time "export_$r" "$EM" "${K[@]}" pay export B-BENCH-01 -o "$BENCH_T/pain001.xml"
+	LINE_AUTOANALYZED=$((LINE_AUTOANALYZED + $(autoanalyzed) - analyzed_before))
+
+	# The run counts only if everything landed: N payments sent, N copied
+	# rows, the two vouchers posted with N + F and 2F lines (F funds), N
+	# transactions in the file.
+	counts=$(q "SELECT (SELECT count(*) FROM public.bench_copy) || ' ' ||
+	                   (SELECT count(*) FROM earmark.household_payment WHERE status = 'sent') || ' ' ||
+	                   (SELECT count(*) FROM earmark.line l JOIN earmark.pay_batch b
+	                        ON b.book_id = l.book_id AND l.voucher_id IN (b.payable_voucher_id, b.payment_voucher_id)
+	                      JOIN earmark.voucher v ON v.book_id = l.book_id AND v.voucher_id = l.voucher_id
+	                     WHERE v.status = 'posted')")
+	txs=$(grep -o '<CdtTrfTxInf>' "$BENCH_T/pain001.xml" | wc -l || true)
+	read -r copied sent lines <<<"$counts"
+	if [ "$copied" != "$N" ] || [ "$sent" != "$N" ] || [ "$lines" != "$((N + 3 * funds))" ] || [ "$txs" != "$N" ]; then
+		echo "bench: run $r: the batch did not land whole: copied $copied, sent $sent, posted lines $lines," \
+		     "pain.001 transactions $txs; expected $N, $N, $((N + 3 * funds)), $N" >&2
+		exit 1
+	fi
+	# One line per step: key, wall seconds, CPU seconds.
+	for k in copy batch review post export; do
+		printf '%s %s %s\n' "$k" "${BENCH_SECS[${k}_$r]}" "${BENCH_CPU[${k}_$r]}"
+	done >"$BENCH_LOG/figures_$r"
+done
+LOAD_AFTER=$(bench_load)
 
 if [ -n "${BENCH_EXPLAIN:-}" ]; then
 	mkdir -p "$OUT"
@@ -183,12 +207,14 @@ fi
 
 # --- the figures ----------------------------------------------------------
 
-# One line per row of the table: key, wall seconds, CPU seconds, label.
-{
-	for k in copy batch review post export; do
-		printf '%s %s %s\n' "$k" "${BENCH_SECS[$k]}" "${BENCH_CPU[$k]}"
-	done
-} >"$BENCH_LOG/figures"
+# (a)+(b) of every run, in run order, and the run whose (a)+(b) is the
+# median (the lower of the middle two for an even count): its steps are
+# the figures, so that they and their COPY come from one run.
+RUNS=$(for r in $(seq 1 "$REPEAT"); do
+	awk -v r="$r" '$1 ~ /^(batch|review|post)$/ { s += $2 } END { printf "%s %.3f\n", r, s }' "$BENCH_LOG/figures_$r"
+done)
+MEDIAN_RUN=$(sort -k2,2n <<<"$RUNS" | awk -v n="$REPEAT" 'NR == int((n + 1) / 2) { print $1 }')
+cp "$BENCH_LOG/figures_$MEDIAN_RUN" "$BENCH_LOG/figures"
 
 # figures table|json: the steps, (b) as one, and (a)+(b) against the target.
 figures() {
@@ -237,6 +263,12 @@ mkdir -p "$OUT"
 	printf '  "setup_seconds": { "generate": %s, "households_import": %s, "list_create": %s },\n' \
 		"${BENCH_SECS[gen]}" "${BENCH_SECS[setup_households]}" "${BENCH_SECS[setup_list]}"
 	printf '  "line_autoanalyzed_during_steps": %s,\n' "$([ "$LINE_AUTOANALYZED" -gt 0 ] && echo true || echo false)"
+	# every run: (a)+(b) and the COPY beside it; "steps" are the median run's
+	printf '  "runs": [%s],\n  "median_run": %d,\n' "$(for r in $(seq 1 "$REPEAT"); do
+		awk '{ w[$1] = $2 } END { printf "%s{ \"checked_and_posted_seconds\": %.3f, \"copy_seconds\": %.3f }",
+		       sep, w["batch"] + w["review"] + w["post"], w["copy"] }' sep="$([ "$r" -gt 1 ] && echo ', ')" \
+			"$BENCH_LOG/figures_$r"
+	done)" "$MEDIAN_RUN"
 	printf '  "steps": {\n'
 	figures json
 	printf '  "profiled": %s\n}\n' "$([ -n "${BENCH_EXPLAIN:-}" ] && echo true || echo false)"
@@ -247,6 +279,14 @@ echo "pay_batch: $N household payments; $(nproc) CPUs; PostgreSQL $PGVERSION"
 echo "setup, not timed against the target: $N households imported in ${BENCH_SECS[setup_households]} s," \
      "the beneficiary list in ${BENCH_SECS[setup_list]} s"
 echo "load average (1 min) before the timed steps $LOAD_BEFORE, after $LOAD_AFTER"
+if [ "$REPEAT" -gt 1 ]; then
+	echo "$REPEAT runs, each in a fresh copy of the county; (a)+(b) and the COPY beside it, in run order:"
+	for r in $(seq 1 "$REPEAT"); do
+		awk -v r="$r" -v m="$MEDIAN_RUN" '{ w[$1] = $2 } END {
+			printf "  run %d: %.3f s, COPY %.3f s%s\n", r, w["batch"] + w["review"] + w["post"], w["copy"],
+			       r == m ? " (the median: the figures below)" : "" }' "$BENCH_LOG/figures_$r"
+	done
+fi
 echo
 figures table
 # The steps run one process at a time, so on an idle machine their wall
