@@ -368,4 +368,25 @@ test_expect_success 'after every round: each batch once and posted, the packages
 	books_hold
 '
 
+# server_tunables: the GLIBC_TUNABLES the running postmaster was started with.
+server_tunables() {
+	tr "\0" "\n" <"/proc/$(head -n 1 "$HOME16/var/pg/postmaster.pid")/environ" | grep "^GLIBC_TUNABLES=" || true
+}
+
+# ledger/pgctl.c: the server asks for transparent huge pages for its own
+# memory (glibc.malloc.hugetlb), unless whoever starts it set tunables.
+test_expect_success 'db start gives the server glibc.malloc.hugetlb=1, and keeps tunables the caller set' '
+	"$EARMARK" db stop >/dev/null &&
+	env -u GLIBC_TUNABLES "$EARMARK" db start >/dev/null &&
+	server_tunables >actual &&
+	echo "GLIBC_TUNABLES=glibc.malloc.hugetlb=1" >expected &&
+	test_cmp expected actual &&
+	"$EARMARK" db stop >/dev/null &&
+	GLIBC_TUNABLES=glibc.malloc.hugetlb=0 "$EARMARK" db start >/dev/null &&
+	server_tunables >actual &&
+	echo "GLIBC_TUNABLES=glibc.malloc.hugetlb=0" >expected &&
+	test_cmp expected actual &&
+	test_psql -c "SELECT 1" >/dev/null
+'
+
 test_done
