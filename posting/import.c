@@ -171,9 +171,8 @@ struct em_import {
 	const struct em_column *cols;
 	size_t ncols;
 	enum import_mode mode;
-	int *colof;          /* header field index -> column index, -1 unknown */
+	int *colof;          /* header field index -> column index, -1 unknown; NULL until the header */
 	size_t nhead;        /* fields in the header; 0 until it is read */
-	int have_header;
 	size_t nrows;        /* data rows converted */
 	size_t ndata;        /* data rows seen, converted or not */
 	size_t nproblems;
@@ -224,7 +223,6 @@ static void import_header(struct em_import *im, const struct em_csv_row *head)
 {
 	const struct em_column *cols = im->cols;
 
-	im->have_header = 1;
 	im->nhead = head->nfields;
 	im->colof = calloc(im->nhead ? im->nhead : 1, sizeof(*im->colof));
 	if (!im->colof)
@@ -394,7 +392,7 @@ static int import_finish(struct em_import *im, const struct em_csv *csv, struct 
 			 size_t *nrows, struct em_error *err)
 {
 	*nrows = 0;
-	if (!im->have_header) {
+	if (!im->colof) {
 		em_error_set(err, "file '%s' is empty", csv->path);
 		em_error_hint(err, "the first row names the columns, then one row per record");
 		return EM_ERR;

@@ -207,11 +207,13 @@ fi
 
 # --- the figures ----------------------------------------------------------
 
-# (a)+(b) of every run, in run order, and the run whose (a)+(b) is the
-# median (the lower of the middle two for an even count): its steps are
-# the figures, so that they and their COPY come from one run.
+# Per run, in run order: the run, its (a)+(b) and its COPY; then the run
+# whose (a)+(b) is the median (the lower of the middle two for an even
+# count): its steps are the figures, so that they and their COPY come from
+# one run.
 RUNS=$(for r in $(seq 1 "$REPEAT"); do
-	awk -v r="$r" '$1 ~ /^(batch|review|post)$/ { s += $2 } END { printf "%s %.3f\n", r, s }' "$BENCH_LOG/figures_$r"
+	awk -v r="$r" '{ w[$1] = $2 } END { printf "%s %.3f %.3f\n", r, w["batch"] + w["review"] + w["post"], w["copy"] }' \
+		"$BENCH_LOG/figures_$r"
 done)
 MEDIAN_RUN=$(sort -k2,2n <<<"$RUNS" | awk -v n="$REPEAT" 'NR == int((n + 1) / 2) { print $1 }')
 cp "$BENCH_LOG/figures_$MEDIAN_RUN" "$BENCH_LOG/figures"
@@ -264,11 +266,8 @@ mkdir -p "$OUT"
 		"${BENCH_SECS[gen]}" "${BENCH_SECS[setup_households]}" "${BENCH_SECS[setup_list]}"
 	printf '  "line_autoanalyzed_during_steps": %s,\n' "$([ "$LINE_AUTOANALYZED" -gt 0 ] && echo true || echo false)"
 	# every run: (a)+(b) and the COPY beside it; "steps" are the median run's
-	printf '  "runs": [%s],\n  "median_run": %d,\n' "$(for r in $(seq 1 "$REPEAT"); do
-		awk '{ w[$1] = $2 } END { printf "%s{ \"checked_and_posted_seconds\": %.3f, \"copy_seconds\": %.3f }",
-		       sep, w["batch"] + w["review"] + w["post"], w["copy"] }' sep="$([ "$r" -gt 1 ] && echo ', ')" \
-			"$BENCH_LOG/figures_$r"
-	done)" "$MEDIAN_RUN"
+	printf '  "runs": [%s],\n  "median_run": %d,\n' "$(awk '{ printf "%s{ \"checked_and_posted_seconds\": %s, \"copy_seconds\": %s }",
+		(NR > 1 ? ", " : ""), $2, $3 }' <<<"$RUNS")" "$MEDIAN_RUN"
 	printf '  "steps": {\n'
 	figures json
 	printf '  "profiled": %s\n}\n' "$([ -n "${BENCH_EXPLAIN:-}" ] && echo true || echo false)"
@@ -281,11 +280,8 @@ echo "setup, not timed against the target: $N households imported in ${BENCH_SEC
 echo "load average (1 min) before the timed steps $LOAD_BEFORE, after $LOAD_AFTER"
 if [ "$REPEAT" -gt 1 ]; then
 	echo "$REPEAT runs, each in a fresh copy of the county; (a)+(b) and the COPY beside it, in run order:"
-	for r in $(seq 1 "$REPEAT"); do
-		awk -v r="$r" -v m="$MEDIAN_RUN" '{ w[$1] = $2 } END {
-			printf "  run %d: %.3f s, COPY %.3f s%s\n", r, w["batch"] + w["review"] + w["post"], w["copy"],
-			       r == m ? " (the median: the figures below)" : "" }' "$BENCH_LOG/figures_$r"
-	done
+	awk -v m="$MEDIAN_RUN" '{ printf "  run %d: %s s, COPY %s s%s\n", $1, $2, $3,
+		($1 == m ? " (the median: the figures below)" : "") }' <<<"$RUNS"
 fi
 echo
 figures table
