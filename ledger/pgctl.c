@@ -905,6 +905,9 @@ static int em_pgctl_write_conf(const struct em_pgctl_cluster *pc, struct em_erro
 		       "synchronous_commit = on\n"
 		       "full_page_writes = on\n"
 		       "shared_buffers = %ldMB\n"
+		       "# shared memory in huge pages when root reserved them (vm.nr_hugepages;\n"
+		       "# README, Configuring a real server), in 4 kB pages otherwise\n"
+		       "huge_pages = try\n"
 		       "max_connections = 50\n",
 		       EM_PGCTL_PORT, pc->run, em_pgctl_shared_buffers_mb());
 	if (em_pgctl_write_file(pc, own, text.buf, err) < 0)

@@ -227,8 +227,7 @@ mkdir -p "$OUT"
 	printf '{\n  "benchmark": "audit",\n  "lines": %d,\n  "vouchers": %d,\n' "$LINES" "$VOUCHERS"
 	printf '  "package_bytes": %d,\n  "unpacked_bytes": %d,\n' "$BYTES" "$UNPACKED"
 	printf '  "date": "%s",\n  "commit": "%s",\n' "$(date -u +%FT%TZ)" "$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-	printf '  "machine": { "cpus": %d, "postgresql": "%s", "load_before": %s, "load_after": %s },\n' \
-		"$(nproc)" "$PGVERSION" "$LOAD_BEFORE" "$LOAD_AFTER"
+	bench_machine_json "$LOAD_BEFORE" "$LOAD_AFTER"
 	for k in export verify; do
 		printf '  "%s": { "seconds": %s, "cpu_seconds": %s, "lines_per_second": %s, "peak_mib": %s, "target_lines_per_second": 200000, "target_peak_mib": 64 },\n' \
 			"$k" "${BENCH_SECS[$k]}" "${BENCH_CPU[$k]}" "$(rate "${BENCH_SECS[$k]}")" "$(mib "${PEAK[$k]}")"

@@ -9,7 +9,10 @@
 #   bench_cluster_start   a throwaway cluster: `earmark db start` under a
 #                         mktemp -d home, stopped and removed by a trap
 #                         however the script ends (as tests/run-all does);
-#                         exports PGHOST, PGUSER=postgres, and EM, TOP
+#                         exports PGHOST, PGUSER=postgres, and EM, TOP;
+#                         with huge pages for its shared memory when it can
+#                         (bench_hugepages)
+#   bench_machine_json    the "machine" member of a benchmark's JSON
 #   bench_now             wall-clock seconds, date +%s.%N
 #   bench_time NAME CMD   runs CMD (output to $BENCH_LOG/NAME.log), keeps
 #                         its wall-clock seconds in BENCH_SECS[NAME] and the
@@ -34,6 +37,8 @@ declare -A BENCH_SECS=() BENCH_CPU=()
 CLK_TCK=$(getconf CLK_TCK)
 BENCH_T=
 BENCH_LOG=
+BENCH_HP_BEFORE=
+BENCH_HUGEPAGES_NOTE="not asked for"
 
 bench_step() {
 	printf '%s  %s\n' "$(date +%T)" "$*" >&2
@@ -78,7 +83,59 @@ bench_cleanup() {
 		fi
 		rm -rf "$BENCH_T"
 	fi
+	# the huge pages go back once the server that held them has stopped
+	if [ -n "$BENCH_HP_BEFORE" ]; then
+		echo "$BENCH_HP_BEFORE" >/proc/sys/vm/nr_hugepages
+	fi
 	exit "$rc"
+}
+
+# The cluster's shared memory in huge pages, as the README's "Configuring a
+# real server" advises (vm.nr_hugepages, with the server's default
+# huge_pages = try).  Shared buffers in 4 kB pages cost every new backend a
+# page fault per 4 kB it touches: 12,300 faults and about 110 ms for one
+# INSERT of the batch's 100,000 payments, paid again by every command, since
+# each is a new session.  Root can reserve the pages for the run: as many as
+# the running server says it needs (shared_memory_size_in_huge_pages) on top
+# of those already reserved, given back by bench_cleanup.  BENCH_HUGEPAGES=0
+# leaves them out.  What happened is in BENCH_HUGEPAGES_NOTE and the JSON.
+bench_hugepages() {
+	local need want got pid
+	if [ "${BENCH_HUGEPAGES:-1}" = 0 ]; then
+		BENCH_HUGEPAGES_NOTE="none: BENCH_HUGEPAGES=0"
+		return
+	fi
+	if [ "$(id -u)" != 0 ] || [ ! -w /proc/sys/vm/nr_hugepages ]; then
+		BENCH_HUGEPAGES_NOTE="none: reserving them (vm.nr_hugepages) needs root"
+		return
+	fi
+	need=$(psql -X -A -t -d postgres -c 'SHOW shared_memory_size_in_huge_pages')
+	if ! [[ $need =~ ^[0-9]+$ ]] || [ "$need" -le 0 ]; then
+		BENCH_HUGEPAGES_NOTE="none: the server gave no size in huge pages ('$need')"
+		return
+	fi
+	BENCH_HP_BEFORE=$(cat /proc/sys/vm/nr_hugepages)
+	want=$((BENCH_HP_BEFORE + need))
+	echo "$want" >/proc/sys/vm/nr_hugepages
+	got=$(cat /proc/sys/vm/nr_hugepages)
+	if [ "$got" -lt "$want" ]; then
+		BENCH_HUGEPAGES_NOTE="none: the kernel found $((got - BENCH_HP_BEFORE)) of $need free huge pages"
+		return
+	fi
+	bench_run cluster-restart-hugepages sh -c "\"\$1\" db stop && \"\$1\" db start" sh "$EM"
+	pid=$(head -n 1 "$BENCH_T/var/pg/postmaster.pid")
+	if grep -q '^KernelPageSize: *2048 kB' "/proc/$pid/smaps"; then
+		BENCH_HUGEPAGES_NOTE="$need huge pages of 2 MB reserved for the run"
+	else
+		BENCH_HUGEPAGES_NOTE="none: $need reserved, but the server did not map them"
+	fi
+}
+
+# bench_machine_json LOAD_BEFORE LOAD_AFTER: the machine a benchmark ran on
+# (PGVERSION: the server's version, which the benchmark also prints).
+bench_machine_json() {
+	printf '  "machine": { "cpus": %d, "postgresql": "%s", "load_before": %s, "load_after": %s, "huge_pages": "%s" },\n' \
+		"$(nproc)" "$PGVERSION" "$1" "$2" "$BENCH_HUGEPAGES_NOTE"
 }
 
 bench_cluster_start() {
@@ -97,6 +154,8 @@ bench_cluster_start() {
 		exit 1
 	fi
 	export EARMARK_HOME=$BENCH_T
+	bench_hugepages
+	bench_step "huge pages for the cluster's shared memory: $BENCH_HUGEPAGES_NOTE"
 }
 
 bench_load() {

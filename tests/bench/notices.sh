@@ -86,8 +86,7 @@ mkdir -p "$OUT"
 {
 	printf '{\n  "benchmark": "notices",\n  "notices_per_format": %d,\n  "scopes": %d,\n' "$N" "${#SCOPES[@]}"
 	printf '  "date": "%s",\n  "commit": "%s",\n' "$(date -u +%FT%TZ)" "$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-	printf '  "machine": { "cpus": %d, "postgresql": "%s", "load_before": %s, "load_after": %s },\n' \
-		"$(nproc)" "$PGVERSION" "$LOAD_BEFORE" "$LOAD_AFTER"
+	bench_machine_json "$LOAD_BEFORE" "$LOAD_AFTER"
 	printf '  "load_seconds": %s,\n' "${BENCH_SECS[load]}"
 	printf '  "reference_commands_per_second": %s,\n  "formats": {\n' "$(rate "${BENCH_SECS[reference]}")"
 	sep=

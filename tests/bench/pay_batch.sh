@@ -259,8 +259,7 @@ mkdir -p "$OUT"
 {
 	printf '{\n  "benchmark": "pay_batch",\n  "lines": %d,\n' "$N"
 	printf '  "date": "%s",\n  "batch_date": "%s",\n' "$(date -u +%FT%TZ)" "$BATCH_DATE"
-	printf '  "machine": { "cpus": %d, "postgresql": "%s", "load_before": %s, "load_after": %s },\n' \
-		"$(nproc)" "$PGVERSION" "$LOAD_BEFORE" "$LOAD_AFTER"
+	bench_machine_json "$LOAD_BEFORE" "$LOAD_AFTER"
 	printf '  "commit": "%s",\n' "$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 	printf '  "setup_seconds": { "generate": %s, "households_import": %s, "list_create": %s },\n' \
 		"${BENCH_SECS[gen]}" "${BENCH_SECS[setup_households]}" "${BENCH_SECS[setup_list]}"

@@ -169,8 +169,7 @@ mkdir -p "$OUT"
 	printf '{\n  "benchmark": "posting",\n  "seconds_per_run": %d,\n  "pgbench_scale": %d,\n' "$SECS" "$SCALE"
 	printf '  "vouchers_posted": %d,\n  "lines_posted": %d,\n' "$posted" "$lines"
 	printf '  "date": "%s",\n  "commit": "%s",\n' "$(date -u +%FT%TZ)" "$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-	printf '  "machine": { "cpus": %d, "postgresql": "%s", "load_before": %s, "load_after": %s },\n' \
-		"$(nproc)" "$PGVERSION" "$LOAD_BEFORE" "$LOAD_AFTER"
+	bench_machine_json "$LOAD_BEFORE" "$LOAD_AFTER"
 	printf '  "runs": {\n'
 	sep=
 	for c in $CLIENTS; do

@@ -122,8 +122,7 @@ mkdir -p "$OUT"
 	printf '  "period_balance_rows": %d,\n  "day_balance_rows": %d,\n  "spend_month_rows": %d,\n' "$PB" "$DB" "$SM"
 	printf '  "date": "%s",\n  "trial_balance_as_of": "%s",\n  "as_of": "%s",\n' "$(date -u +%FT%TZ)" "$TB_AS_OF" "$AS_OF"
 	printf '  "household": "%s",\n  "household_ledger_rows": %d,\n' "$HOUSEHOLD" "$HH_ROWS"
-	printf '  "machine": { "cpus": %d, "postgresql": "%s", "load_before": %s, "load_after": %s },\n' \
-		"$(nproc)" "$PGVERSION" "$LOAD_BEFORE" "$LOAD_AFTER"
+	bench_machine_json "$LOAD_BEFORE" "$LOAD_AFTER"
 	printf '  "commit": "%s",\n' "$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 	printf '  "generate_seconds": %s,\n  "runs": %d,\n  "queries_ms": {\n' "${BENCH_SECS[generate]}" "$RUNS"
 	sep=

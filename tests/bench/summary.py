@@ -153,9 +153,10 @@ def main():
     for x in rows:
         print(f"  {x['figure']}: reference is {x['reference']}" + (f"; {x['note']}" if x["note"] else ""))
     print()
-    print("run at (UTC) and load average (1 min) before/after, per benchmark:")
+    print("run at (UTC), load average (1 min) before/after and the server's huge pages, per benchmark:")
     for k, m in loads.items():
-        print(f"  {k:<10} {m.get('date')}  load {m.get('load_before')}/{m.get('load_after')}")
+        print(f"  {k:<10} {m.get('date')}  load {m.get('load_before')}/{m.get('load_after')}"
+              f"  huge pages: {m.get('huge_pages', 'not recorded')}")
     print(f"figures: {os.path.relpath(os.path.join(out, 'summary.json'))}")
 
 
