@@ -37,7 +37,7 @@ declare -A BENCH_SECS=() BENCH_CPU=()
 CLK_TCK=$(getconf CLK_TCK)
 BENCH_T=
 BENCH_LOG=
-BENCH_HP_BEFORE=
+BENCH_HP_ADDED=0
 BENCH_HUGEPAGES_NOTE="not asked for"
 
 bench_step() {
@@ -61,7 +61,7 @@ bench_pg_ctl_as_owner() {
 
 # Stops the cluster and removes its home, whatever state the run is in.
 bench_cleanup() {
-	local rc=$? pid
+	local rc=$? pid cur
 	set +e
 	trap - EXIT INT TERM
 	if [ -n "$BENCH_T" ] && [ -d "$BENCH_T" ]; then
@@ -83,9 +83,11 @@ bench_cleanup() {
 		fi
 		rm -rf "$BENCH_T"
 	fi
-	# the huge pages go back once the server that held them has stopped
-	if [ -n "$BENCH_HP_BEFORE" ]; then
-		echo "$BENCH_HP_BEFORE" >/proc/sys/vm/nr_hugepages
+	# the huge pages go back once the server that held them has stopped:
+	# those this run added, so that another run's stay reserved
+	if [ "$BENCH_HP_ADDED" -gt 0 ]; then
+		cur=$(cat /proc/sys/vm/nr_hugepages)
+		echo $((cur > BENCH_HP_ADDED ? cur - BENCH_HP_ADDED : 0)) >/proc/sys/vm/nr_hugepages
 	fi
 	exit "$rc"
 }
@@ -97,10 +99,11 @@ bench_cleanup() {
 # INSERT of the batch's 100,000 payments, paid again by every command, since
 # each is a new session.  Root can reserve the pages for the run: as many as
 # the running server says it needs (shared_memory_size_in_huge_pages) on top
-# of those already reserved, given back by bench_cleanup.  BENCH_HUGEPAGES=0
+# of those already reserved, given back by bench_cleanup (only those, so
+# that the reservations of others, and of another run, stay).  BENCH_HUGEPAGES=0
 # leaves them out.  What happened is in BENCH_HUGEPAGES_NOTE and the JSON.
 bench_hugepages() {
-	local need want got pid
+	local need before want got pid
 	if [ "${BENCH_HUGEPAGES:-1}" = 0 ]; then
 		BENCH_HUGEPAGES_NOTE="none: BENCH_HUGEPAGES=0"
 		return
@@ -114,12 +117,13 @@ bench_hugepages() {
 		BENCH_HUGEPAGES_NOTE="none: the server gave no size in huge pages ('$need')"
 		return
 	fi
-	BENCH_HP_BEFORE=$(cat /proc/sys/vm/nr_hugepages)
-	want=$((BENCH_HP_BEFORE + need))
+	before=$(cat /proc/sys/vm/nr_hugepages)
+	want=$((before + need))
 	echo "$want" >/proc/sys/vm/nr_hugepages
 	got=$(cat /proc/sys/vm/nr_hugepages)
+	BENCH_HP_ADDED=$((got - before))
 	if [ "$got" -lt "$want" ]; then
-		BENCH_HUGEPAGES_NOTE="none: the kernel found $((got - BENCH_HP_BEFORE)) of $need free huge pages"
+		BENCH_HUGEPAGES_NOTE="none: the kernel found $BENCH_HP_ADDED of $need free huge pages"
 		return
 	fi
 	bench_run cluster-restart-hugepages sh -c "\"\$1\" db stop && \"\$1\" db start" sh "$EM"
