@@ -23,7 +23,7 @@
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;
 BEGIN;
-SELECT plan(93);
+SELECT plan(94);
 -- Calls of the spend rules are counted (pg_temp.rule_runs), to show when
 -- review and posting do not run them again (0019).
 SET track_functions = 'pl';
@@ -426,6 +426,23 @@ SELECT is((SELECT count(*)::int || ' ' || sum(amount_fen) FROM earmark.household
 SELECT is((SELECT vouchers || ' ' || COALESCE(first_bad::text, 'none') FROM earmark.verify_chain('B1')),
 	(SELECT count(*) || ' none' FROM earmark.voucher WHERE book_id = :book_id AND status = 'posted'),
 	'batch: the chain recomputes over the 5,000-payment voucher (its canonical text planned for its size, 0020) and the short ones (the session''s cached plan) alike (D8)');
+SELECT is((SELECT earmark.canonical_text(v) FROM earmark.voucher v JOIN earmark.pay_batch b
+              ON b.book_id = v.book_id AND v.voucher_id = b.payable_voucher_id WHERE b.code = 'B-101'),
+	(SELECT 'earmark-voucher-v1' || E'\n' || 'book' || E'\t' || bk.code || E'\n' || 'seq' || E'\t' || v.chain_seq || E'\n'
+	        || 'number' || E'\t' || v.number_text || E'\n' || 'type' || E'\t' || v.vtype || E'\n'
+	        || 'date' || E'\t' || to_char(v.voucher_date, 'YYYY-MM-DD') || E'\n' || 'reverses' || E'\t' || E'\n'
+	        || 'memo' || E'\t' || earmark.canon_escape(v.memo) || E'\n'
+	        || 'prepared_by' || E'\t' || v.prepared_by || E'\n' || 'reviewed_by' || E'\t' || v.reviewed_by || E'\n'
+	        || 'posted_by' || E'\t' || v.posted_by || E'\n'
+	        || 'posted_at' || E'\t' || to_char(v.posted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || E'\n'
+	        || (SELECT string_agg(concat_ws(E'\t', 'line', l.line_no, l.account, l.side, l.amount_fen, l.fund,
+	                                        COALESCE(l.project, ''), COALESCE(l.village, ''), COALESCE(l.household, ''),
+	                                        COALESCE(l.bank_account, ''), COALESCE(l.category, ''),
+	                                        earmark.canon_escape(l.memo)) || E'\n', '' ORDER BY l.line_no)
+	              FROM earmark.line_coded l WHERE l.book_id = v.book_id AND l.voucher_id = v.voucher_id)
+	   FROM earmark.voucher v JOIN earmark.pay_batch b ON b.book_id = v.book_id AND v.voucher_id = b.payable_voucher_id
+	   JOIN earmark.book bk ON bk.book_id = v.book_id WHERE b.code = 'B-101'),
+	'batch: the canonical text of the 5,000-line voucher, its lines read as many and their codes joined to them (0024), is byte for byte the one line_coded gives (D8)');
 
 
 -- A large voucher is checked at posting like a small one (0010 copies its

@@ -151,7 +151,7 @@ CREATE TEMP TABLE expected_function (proname text, rolname text);
 INSERT INTO expected_function
 SELECT f, j.rolname
   FROM unnest(ARRAY['actor', 'bank_account_of', 'bank_journal', 'bank_line_open', 'book_of', 'budget_on',
-                    'canon_escape', 'canon_escape_walk', 'canonical_text', 'carry_forward_lines', 'chain_step',
+                    'canon_escape', 'canon_escape_walk', 'canon_line', 'canonical_text', 'carry_forward_lines', 'chain_step',
                     'constraint_text', 'detail_ledger', 'exceptions', 'fmt_fen', 'fmt_pct', 'fund_position',
                     'fund_statement', 'general_ledger', 'household_ledger', 'id_of', 'id_problem', 'id_upgrade',
                     'idle_funds', 'in_office', 'interest_shares', 'is_carry_forward', 'mask_card', 'mask_id',
@@ -160,7 +160,7 @@ SELECT f, j.rolname
                     'report_cum', 'report_fund_spend', 'report_moves', 'report_pct', 'report_ref', 'report_spend',
                     'report_village_spend', 'rule_of', 'scope_books', 'scope_households', 'scope_person',
                     'scope_villages', 'setting', 'side_balance', 'spend_rows', 'trial_balance', 'verify_chain',
-                    'village_register', 'voucher_find']) f,
+                    'village_register', 'voucher_find', 'voucher_lines_many']) f,
        job j
  WHERE j.rolname <> 'earmark_public';
 INSERT INTO expected_function VALUES
