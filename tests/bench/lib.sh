@@ -124,6 +124,8 @@ bench_hugepages() {
 	BENCH_HP_ADDED=$((got - before))
 	if [ "$got" -lt "$want" ]; then
 		BENCH_HUGEPAGES_NOTE="none: the kernel found $BENCH_HP_ADDED of $need free huge pages"
+		echo "$before" >/proc/sys/vm/nr_hugepages
+		BENCH_HP_ADDED=0
 		return
 	fi
 	bench_run cluster-restart-hugepages sh -c "\"\$1\" db stop && \"\$1\" db start" sh "$EM"
