@@ -343,7 +343,7 @@ static const char **em_pgctl_child_env(const struct em_pgctl_cluster *pc, int as
 				       struct em_strbuf *owned)
 {
 	int switching = as_server && pc->switch_user;
-	int tunables = !as_server; /* 1: none to add */
+	int add_tunables = as_server;
 	struct passwd *pw = switching ? getpwnam(pc->user) : NULL;
 	size_t n = 0, i, k = 0;
 	size_t at_home = 0, at_user = 0, at_logname = 0;
@@ -360,7 +360,7 @@ static const char **em_pgctl_child_env(const struct em_pgctl_cluster *pc, int as
 		if (strncmp(e, "PG", 2) == 0)
 			continue;
 		if (strncmp(e, "GLIBC_TUNABLES=", 15) == 0)
-			tunables = 1;
+			add_tunables = 0; /* the caller's are kept */
 		if (switching && (strncmp(e, "HOME=", 5) == 0 || strncmp(e, "USER=", 5) == 0 ||
 				  strncmp(e, "LOGNAME=", 8) == 0))
 			continue;
@@ -380,7 +380,7 @@ static const char **em_pgctl_child_env(const struct em_pgctl_cluster *pc, int as
 		env[k++] = owned->buf + at_user;
 		env[k++] = owned->buf + at_logname;
 	}
-	if (!tunables)
+	if (add_tunables)
 		env[k++] = EM_PGCTL_TUNABLES;
 	env[k] = NULL;
 	return env;
